@@ -1,0 +1,138 @@
+// swift-tools-version:6.0
+// The layers, bottom up (each folder under Sources/ is one room):
+//   C*              generated protobuf-c code and C shims; each is imported by exactly one Swift module
+//   FaceRPCProtos   Swift value types for Protos/facerpc/v1, converted to and from protobuf-c
+//   FaceRPCCore     status codes, RPCError, method names, limits, deadlines; no NIO, no codec
+//   FaceRPCWire     length-prefixed framing and envelope codec on NIOCore (no syscalls)
+//   FaceRPCKernels  handwritten SIMD kernels (conv, GEMM, pooling, LRN, ...)
+//   FaceRPCEngine   network graphs, buffer planning, execution, native weight format
+//   FaceRPCONNX     ONNX import (minimal schema subset through protobuf-c)
+//   FaceRPCRegistry named models, versions, health, hot swap
+//   FaceRPCServer   SwiftNIO server: sockets, connections, dispatch, services
+//   FaceRPCClient   SwiftNIO client used by the CLI and tests
+//   FaceRPCCLI      the `facerpc` command
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "facerpc",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "facerpc", targets: ["FaceRPCCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+    ],
+    targets: [
+        // MARK: C interop (generated code; do not edit by hand)
+        .target(
+            name: "CFaceRPCProtos",
+            path: "Sources/CFaceRPCProtos",
+            
+            linkerSettings: [.linkedLibrary("protobuf-c")]
+        ),
+        .target(
+            name: "CONNXProtos",
+            path: "Sources/CONNXProtos",
+            
+            linkerSettings: [.linkedLibrary("protobuf-c")]
+        ),
+
+        // MARK: Protocol
+        .target(
+            name: "FaceRPCProtos",
+            dependencies: ["CFaceRPCProtos"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FaceRPCCore",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FaceRPCWire",
+            dependencies: [
+                "FaceRPCCore", "FaceRPCProtos",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Inference
+        .target(
+            name: "FaceRPCKernels",
+            swiftSettings: swiftSettings + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+        .target(
+            name: "FaceRPCEngine",
+            dependencies: ["FaceRPCKernels"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FaceRPCONNX",
+            dependencies: ["CONNXProtos", "FaceRPCEngine"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FaceRPCRegistry",
+            dependencies: [
+                "FaceRPCEngine", "FaceRPCONNX", "FaceRPCCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Serving
+        .target(
+            name: "FaceRPCServer",
+            dependencies: [
+                "FaceRPCCore", "FaceRPCWire", "FaceRPCProtos", "FaceRPCRegistry",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FaceRPCClient",
+            dependencies: [
+                "FaceRPCCore", "FaceRPCWire", "FaceRPCProtos",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "FaceRPCCLI",
+            dependencies: [
+                "FaceRPCServer", "FaceRPCClient", "FaceRPCRegistry", "FaceRPCEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests (the tree mirrors Sources/)
+        .testTarget(name: "FaceRPCProtosTests", dependencies: ["FaceRPCProtos"]),
+        .testTarget(name: "FaceRPCWireTests", dependencies: [
+            "FaceRPCWire", "FaceRPCCore", "FaceRPCProtos",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
+        .testTarget(name: "FaceRPCKernelsTests", dependencies: ["FaceRPCKernels"]),
+        .testTarget(name: "FaceRPCEngineTests", dependencies: ["FaceRPCEngine", "FaceRPCKernels"]),
+        .testTarget(name: "FaceRPCONNXTests", dependencies: ["FaceRPCONNX", "FaceRPCEngine"]),
+        .testTarget(name: "FaceRPCRegistryTests", dependencies: ["FaceRPCRegistry", "FaceRPCEngine"]),
+        .testTarget(name: "FaceRPCServerTests", dependencies: [
+            "FaceRPCServer", "FaceRPCClient", "FaceRPCCore", "FaceRPCProtos", "FaceRPCRegistry",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+    ]
+)
