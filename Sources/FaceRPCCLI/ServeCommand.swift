@@ -1,0 +1,140 @@
+import ArgumentParser
+import Dispatch
+import FaceRPCCore
+import FaceRPCServer
+import Foundation
+import Logging
+
+/// `facerpc serve`: runs the server in the foreground until SIGTERM or SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve predictions on a Unix socket and/or a TCP port.",
+        discussion: """
+        With neither --unix nor --tcp it listens on both defaults: the Unix socket \
+        \(Endpoint.defaultUnixPath) and tcp:127.0.0.1:\(Endpoint.defaultTCPPort). \
+        Prints one line per listener when it is ready: "listening on unix:PATH" or \
+        "listening on tcp:HOST:PORT". SIGTERM or SIGINT drains and stops it.
+        """
+    )
+
+    @Option(name: .customLong("unix"), help: "Listen on this Unix socket path (repeatable).")
+    var unixPaths: [String] = []
+
+    @Option(name: .customLong("tcp"), help: "Listen on HOST:PORT (repeatable; port 0 picks a free one).")
+    var tcpAddresses: [String] = []
+
+    @Flag(name: .customLong("allow-remote"), help: "Allow TCP on addresses other than loopback.")
+    var allowRemote = false
+
+    @Option(help: "Give the Unix socket to this group, mode 0660 (default: mode 0600).")
+    var socketGroup: String?
+
+    @Option(help: "Folder of installed models (MODELS/<name>/model.json).")
+    var models: String = "models"
+
+    @Option(help: "Largest frame accepted, in bytes.")
+    var maxFrameBytes: Int = ServerLimits().maxFrameBytes
+
+    @Option(help: "Most connections open at once.")
+    var maxConnections: Int = ServerLimits().maxConnections
+
+    @Option(help: "Most calls in flight on one connection.")
+    var maxCallsPerConnection: Int = ServerLimits().maxConcurrentCallsPerConnection
+
+    @Option(help: "Most calls waiting for or holding a worker, server-wide.")
+    var maxQueuedCalls: Int = ServerLimits().maxQueuedCalls
+
+    @Option(help: "Seconds before an idle connection is closed.")
+    var idleTimeout: Double = 300
+
+    @Option(help: "Seconds a started frame may take to arrive in full.")
+    var frameTimeout: Double = 15
+
+    @Option(help: "Seconds to let calls in flight finish when draining.")
+    var drainGrace: Double = 20
+
+    @Option(help: "Event loop threads for network I/O.")
+    var eventLoopThreads: Int = 1
+
+    @Flag(help: .hidden)
+    var enableDebugService = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        guard maxFrameBytes >= 64, maxFrameBytes <= 1 << 30 else { throw ValidationError("--max-frame-bytes must be in 64...1073741824") }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be >= 1") }
+        guard maxCallsPerConnection >= 1 else { throw ValidationError("--max-calls-per-connection must be >= 1") }
+        guard maxQueuedCalls >= 1 else { throw ValidationError("--max-queued-calls must be >= 1") }
+        for (name, value) in [("--idle-timeout", idleTimeout), ("--frame-timeout", frameTimeout), ("--drain-grace", drainGrace)] {
+            guard value > 0, value < 86_400 else { throw ValidationError("\(name) must be in (0, 86400) seconds") }
+        }
+    }
+
+    func run() async throws {
+        Logs.bootstrap(level: logLevel)
+        let logger = Logger(label: "facerpc")
+        var configuration = ServerConfiguration()
+        do {
+            configuration.endpoints = try unixPaths.map(Endpoint.unixPath) + tcpAddresses.map(Endpoint.parseTCP)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        configuration.allowNonLoopback = allowRemote
+        configuration.socketGroup = socketGroup
+        configuration.eventLoopThreads = eventLoopThreads
+        configuration.enableDebugService = enableDebugService
+        configuration.limits.maxFrameBytes = maxFrameBytes
+        configuration.limits.maxConnections = maxConnections
+        configuration.limits.maxConcurrentCallsPerConnection = maxCallsPerConnection
+        configuration.limits.maxQueuedCalls = maxQueuedCalls
+        configuration.limits.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+        configuration.limits.frameReadTimeout = .milliseconds(Int64(frameTimeout * 1000))
+        configuration.limits.drainGracePeriod = .milliseconds(Int64(drainGrace * 1000))
+
+        let server = FaceRPCServer(configuration: configuration, services: [], catalog: nil, logger: logger)
+        let signals = SignalWatcher { signal in
+            logger.info("signal received", metadata: ["signal": "\(signal)"])
+            server.initiateGracefulShutdown()
+        }
+        let bound: [Endpoint]
+        do {
+            bound = try await server.start()
+        } catch let error as ConfigurationError {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            FileHandle.standardError.write(Data("error: cannot listen: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        for endpoint in bound {
+            logger.info("listening", metadata: ["endpoint": "\(endpoint)"])
+            print("listening on \(endpoint)")
+        }
+        fflush(stdout)
+        await server.waitUntilStopped()
+        withExtendedLifetime(signals) {}
+    }
+}
+
+/// Turns SIGTERM and SIGINT into a callback (on a Dispatch queue, never in
+/// signal context), so the server can drain instead of dying mid-call.
+final class SignalWatcher: Sendable {
+    private let sources: [any DispatchSourceSignal]
+
+    init(_ handler: @escaping @Sendable (Int32) -> Void) {
+        var sources: [any DispatchSourceSignal] = []
+        for number in [SIGTERM, SIGINT] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { handler(number) }
+            source.resume()
+            sources.append(source)
+        }
+        self.sources = sources
+    }
+}

@@ -1,0 +1,393 @@
+import FaceRPCCore
+import FaceRPCProtos
+import FaceRPCWire
+import Logging
+import NIOCore
+
+/// Sent down a connection's pipeline when the server has drained: finish
+/// what is left with UNAVAILABLE and close.
+struct ServerShutdownEvent: Sendable {}
+
+/// One client connection: splits frames, dispatches calls, enforces the
+/// per-connection limits and timers, and writes responses.
+///
+/// Runs entirely on the channel's event loop. Work that can take time runs in
+/// tasks; their results come back through `eventLoop.execute`, so the call
+/// table is only ever touched on the loop. Each call carries a token so that a
+/// late result can never answer a newer call that reused its id.
+final class ServerConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private struct InFlightCall {
+        var token: UInt64
+        var task: Task<Void, Never>?
+        var deadlineTimer: Scheduled<Void>?
+        var isUnary: Bool
+    }
+
+    private let state: ServerState
+    private var decoder: FrameDecoder
+    private var cumulation: ByteBuffer?
+    private var calls: [UInt64: InFlightCall] = [:]
+    private var nextToken: UInt64 = 0
+    private var frameTimer: Scheduled<Void>?
+    private var idleTimer: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
+    private var peer = "unknown"
+    /// Over the connection limit: everything it sends is ignored until it is closed.
+    private var refused = false
+    private var closing = false
+    private var counted = false
+
+    init(state: ServerState) {
+        self.state = state
+        self.decoder = FrameDecoder(maxFrameBytes: state.limits.maxFrameBytes)
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { becameActive(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        becameActive(context: context)
+        context.fireChannelActive()
+    }
+
+    private func becameActive(context: ChannelHandlerContext) {
+        guard !counted else { return }
+        counted = true
+        peer = context.channel.remoteAddress.map { "\($0)" } ?? "unix"
+        state.channels.withLockedValue { $0[ObjectIdentifier(context.channel)] = context.channel }
+        let open = state.connections.wrappingIncrementThenLoad(ordering: .acquiringAndReleasing)
+        if open > state.limits.maxConnections {
+            refused = true
+            state.logger.warning("connection refused", metadata: ["peer": "\(peer)", "limit": "\(state.limits.maxConnections)"])
+            finishConnection(context: context, code: .resourceExhausted,
+                             message: "too many connections: the server allows \(state.limits.maxConnections)")
+            return
+        }
+        resetIdleTimer(context: context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if counted {
+            state.connections.wrappingDecrement(ordering: .acquiringAndReleasing)
+            counted = false
+        }
+        state.channels.withLockedValue { _ = $0.removeValue(forKey: ObjectIdentifier(context.channel)) }
+        frameTimer?.cancel(); frameTimer = nil
+        idleTimer?.cancel(); idleTimer = nil
+        for (_, call) in calls { abandon(call) }
+        calls.removeAll()
+        cumulation = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        guard !refused, !closing else { return }
+        resetIdleTimer(context: context)
+
+        var buffer: ByteBuffer
+        if var existing = cumulation.take() {
+            existing.writeBuffer(&incoming)
+            buffer = existing
+        } else {
+            buffer = incoming
+        }
+        do {
+            while !closing, let frame = try decoder.nextFrame(from: &buffer) {
+                handleFrame(frame, context: context)
+            }
+        } catch {
+            state.logger.info("closing connection", metadata: ["peer": "\(peer)", "reason": "\(error)"])
+            finishConnection(context: context, code: .resourceExhausted, message: error.description)
+            return
+        }
+        if buffer.readableBytes == 0 {
+            cumulation = nil
+        } else {
+            if buffer.readerIndex > 64 * 1024 { buffer.discardReadBytes() }
+            cumulation = buffer
+        }
+        updateFrameTimer(context: context, midFrame: decoder.isMidFrame(buffered: buffer))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+        context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // A client that does not read its responses stops being read from,
+        // so its unread answers cannot pile up in our memory.
+        let writable = context.channel.isWritable
+        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: writable)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ServerShutdownEvent {
+            for (callID, call) in calls {
+                abandon(call)
+                write(EnvelopeCodec.finalResponse(callID: callID, code: .unavailable, message: "server shut down before the call finished"), context: context)
+            }
+            calls.removeAll()
+            closing = true
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+                context.close(promise: nil)
+            }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        state.logger.debug("connection error", metadata: ["peer": "\(peer)", "error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    // MARK: Calls
+
+    private func handleFrame(_ frame: ByteBuffer, context: ChannelHandlerContext) {
+        let request: RequestEnvelope
+        do {
+            request = try EnvelopeCodec.decodeRequest(frame)
+            try EnvelopeCodec.validate(request, limits: state.limits)
+        } catch {
+            // Call id 0: the envelope could not be read, so it cannot be
+            // attributed; the framing is intact, so the connection stays usable.
+            let callID = (try? EnvelopeCodec.decodeRequest(frame))?.callID ?? 0
+            write(EnvelopeCodec.finalResponse(callID: callID, code: error.code, message: error.message), context: context)
+            return
+        }
+        let callID = request.callID
+
+        if request.cancel {
+            if let call = calls.removeValue(forKey: callID) {
+                abandon(call)
+                write(EnvelopeCodec.finalResponse(callID: callID, code: .cancelled, message: "cancelled by the client"), context: context)
+            }
+            return
+        }
+        guard calls[callID] == nil else {
+            write(EnvelopeCodec.finalResponse(callID: 0, code: .invalidArgument,
+                                              message: "call_id \(callID) reused while that call is in flight; the new call was dropped"),
+                  context: context)
+            return
+        }
+        guard let handler = state.router.handler(for: request.method) else {
+            write(EnvelopeCodec.finalResponse(callID: callID, code: .unimplemented, message: "unknown method '\(request.method)'"), context: context)
+            return
+        }
+        if state.isDraining, request.method != Methods.healthCheck, request.method != Methods.healthWatch {
+            write(EnvelopeCodec.finalResponse(callID: callID, code: .unavailable, message: "server is draining; retry on another replica"), context: context)
+            return
+        }
+        guard calls.count < state.limits.maxConcurrentCallsPerConnection else {
+            write(EnvelopeCodec.finalResponse(callID: callID, code: .resourceExhausted,
+                                              message: "too many calls in flight on this connection (limit \(state.limits.maxConcurrentCallsPerConnection))"),
+                  context: context)
+            return
+        }
+
+        let isStream: Bool
+        if case .serverStreaming = handler { isStream = true } else { isStream = false }
+        let timeout = effectiveTimeout(micros: request.timeoutMicros, streaming: isStream)
+        let callContext = CallContext(
+            method: request.method, callID: callID,
+            metadata: request.metadata.map { MetadataItem(key: $0.key, value: $0.value) },
+            deadline: .now + timeout, peer: peer)
+
+        switch handler {
+        case .inlineUnary(let body):
+            do {
+                let response = try body(callContext, request.payload)
+                write(EnvelopeCodec.finalResponse(callID: callID, code: .ok, payload: response), context: context)
+            } catch {
+                write(EnvelopeCodec.finalResponse(callID: callID, code: error.code, message: error.message), context: context)
+            }
+
+        case .unary(let body):
+            guard state.tryAcquireQueueSlot() else {
+                write(EnvelopeCodec.finalResponse(callID: callID, code: .resourceExhausted,
+                                                  message: "server overloaded: \(state.limits.maxQueuedCalls) calls already queued"),
+                      context: context)
+                return
+            }
+            state.unaryInFlight.wrappingIncrement(ordering: .acquiringAndReleasing)
+            let token = takeToken()
+            let loop = context.eventLoop
+            let this = NIOLoopBound(self, eventLoop: loop)
+            let state = self.state
+            let payload = request.payload
+            let task = Task {
+                let result: Result<[UInt8], RPCError>
+                do { result = .success(try await body(callContext, payload)) } catch { result = .failure(error) }
+                state.releaseQueueSlot()
+                loop.execute { this.value.complete(callID: callID, token: token, result: result) }
+            }
+            calls[callID] = InFlightCall(token: token, task: task, deadlineTimer: scheduleDeadline(callID: callID, token: token, timeout: timeout, context: context), isUnary: true)
+
+        case .serverStreaming(let body):
+            let token = takeToken()
+            let loop = context.eventLoop
+            let this = NIOLoopBound(self, eventLoop: loop)
+            let writer = StreamWriter(handler: this, eventLoop: loop, callID: callID, token: token)
+            let payload = request.payload
+            let task = Task {
+                let result: Result<[UInt8], RPCError>
+                do { try await body(callContext, payload, writer); result = .success([]) } catch { result = .failure(error) }
+                loop.execute { this.value.complete(callID: callID, token: token, result: result) }
+            }
+            calls[callID] = InFlightCall(token: token, task: task, deadlineTimer: scheduleDeadline(callID: callID, token: token, timeout: timeout, context: context), isUnary: false)
+        }
+    }
+
+    /// Final answer of a task-run call, unless the deadline or a cancel got there first.
+    fileprivate func complete(callID: UInt64, token: UInt64, result: Result<[UInt8], RPCError>) {
+        guard let context, let call = calls[callID], call.token == token else { return }
+        calls.removeValue(forKey: callID)
+        call.deadlineTimer?.cancel()
+        if call.isUnary { state.unaryInFlight.wrappingDecrement(ordering: .acquiringAndReleasing) }
+        switch result {
+        case .success(let payload):
+            write(EnvelopeCodec.finalResponse(callID: callID, code: .ok, payload: payload), context: context)
+        case .failure(let error):
+            if error.code == .internalError || error.code == .unknown {
+                state.logger.error("call failed", metadata: ["method": "\(callID)", "error": "\(error)"])
+            }
+            write(EnvelopeCodec.finalResponse(callID: callID, code: error.code, message: error.message), context: context)
+        }
+        context.flush()
+    }
+
+    /// One message of a stream; false once the call is over.
+    fileprivate func sendStreamMessage(callID: UInt64, token: UInt64, payload: [UInt8]) -> Bool {
+        guard let context, !closing, let call = calls[callID], call.token == token else { return false }
+        write(EnvelopeCodec.streamMessage(callID: callID, payload: payload), context: context)
+        context.flush()
+        return true
+    }
+
+    private func deadlineExpired(callID: UInt64, token: UInt64) {
+        guard let context, let call = calls[callID], call.token == token else { return }
+        calls.removeValue(forKey: callID)
+        abandon(call)
+        write(EnvelopeCodec.finalResponse(callID: callID, code: .deadlineExceeded, message: "deadline exceeded before the call finished"), context: context)
+        context.flush()
+    }
+
+    /// Stops caring about a call: cancels its task and timer and its drain accounting.
+    private func abandon(_ call: InFlightCall) {
+        call.task?.cancel()
+        call.deadlineTimer?.cancel()
+        if call.isUnary { state.unaryInFlight.wrappingDecrement(ordering: .acquiringAndReleasing) }
+    }
+
+    // MARK: Helpers
+
+    private func takeToken() -> UInt64 {
+        nextToken &+= 1
+        return nextToken
+    }
+
+    private func effectiveTimeout(micros: UInt64, streaming: Bool) -> Duration {
+        let limits = state.limits
+        if micros == 0 { return streaming ? limits.maxTimeout : limits.defaultUnaryTimeout }
+        let maxMicros = limits.maxTimeout.components.seconds * 1_000_000
+        return .microseconds(Int64(min(micros, UInt64(maxMicros))))
+    }
+
+    private func scheduleDeadline(callID: UInt64, token: UInt64, timeout: Duration, context: ChannelHandlerContext) -> Scheduled<Void> {
+        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+        return context.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            this.value.deadlineExpired(callID: callID, token: token)
+        }
+    }
+
+    private func write(_ envelope: ResponseEnvelope, context: ChannelHandlerContext) {
+        context.write(wrapOutboundOut(EnvelopeCodec.frame(envelope, allocator: context.channel.allocator)), promise: nil)
+    }
+
+    /// Sends a connection-level status on call id 0, then closes.
+    private func finishConnection(context: ChannelHandlerContext, code: StatusCode, message: String) {
+        guard !closing else { return }
+        closing = true
+        let frame = EnvelopeCodec.frame(EnvelopeCodec.finalResponse(callID: 0, code: code, message: message), allocator: context.channel.allocator)
+        context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    private func resetIdleTimer(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+        idleTimer = context.eventLoop.scheduleTask(in: TimeAmount(state.limits.idleTimeout)) {
+            this.value.idleTimerFired()
+        }
+    }
+
+    private func idleTimerFired() {
+        guard let context else { return }
+        if calls.isEmpty {
+            state.logger.debug("closing idle connection", metadata: ["peer": "\(peer)"])
+            finishConnection(context: context, code: .unavailable, message: "connection idle for longer than \(state.limits.idleTimeout)")
+        } else {
+            resetIdleTimer(context: context)
+        }
+    }
+
+    private func updateFrameTimer(context: ChannelHandlerContext, midFrame: Bool) {
+        if !midFrame {
+            frameTimer?.cancel()
+            frameTimer = nil
+        } else if frameTimer == nil {
+            let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+            frameTimer = context.eventLoop.scheduleTask(in: TimeAmount(state.limits.frameReadTimeout)) {
+                this.value.frameTimerFired()
+            }
+        }
+    }
+
+    private func frameTimerFired() {
+        guard let context else { return }
+        frameTimer = nil
+        state.logger.info("closing connection with an incomplete frame", metadata: ["peer": "\(peer)"])
+        finishConnection(context: context, code: .deadlineExceeded,
+                         message: "frame not completed within \(state.limits.frameReadTimeout)")
+    }
+}
+
+/// Writes stream messages by hopping onto the connection's event loop.
+private struct StreamWriter: ResponseStreamWriter {
+    let handler: NIOLoopBound<ServerConnectionHandler>
+    let eventLoop: any EventLoop
+    let callID: UInt64
+    let token: UInt64
+
+    func send(_ payload: [UInt8]) async throws(RPCError) {
+        let handler = self.handler
+        let callID = self.callID, token = self.token
+        let alive: Bool
+        do {
+            alive = try await eventLoop.submit {
+                handler.value.sendStreamMessage(callID: callID, token: token, payload: payload)
+            }.get()
+        } catch {
+            alive = false
+        }
+        if !alive { throw RPCError(code: .cancelled, message: "the call has ended") }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

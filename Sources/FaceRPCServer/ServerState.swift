@@ -1,0 +1,46 @@
+import Atomics
+import FaceRPCCore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// State shared by every connection of one server: the router, the limits, and
+/// the counters that enforce the server-wide limits. Read from many event loops.
+final class ServerState: Sendable {
+    let router: Router
+    let limits: ServerLimits
+    let logger: Logger
+    /// Open connections (including ones about to be refused).
+    let connections = ManagedAtomic<Int>(0)
+    /// Calls that run off the event loop, server-wide, against ``ServerLimits/maxQueuedCalls``.
+    let queuedCalls = ManagedAtomic<Int>(0)
+    /// Unary calls in flight: draining waits for this to reach zero.
+    let unaryInFlight = ManagedAtomic<Int>(0)
+    /// Set once on SIGTERM/SIGINT: health says NOT_SERVING, new work is refused.
+    let draining: ManagedAtomic<Bool>
+    /// Open child channels, so that shutdown can close them.
+    let channels = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
+
+    init(router: Router, limits: ServerLimits, logger: Logger, draining: ManagedAtomic<Bool>) {
+        self.draining = draining
+        self.router = router
+        self.limits = limits
+        self.logger = logger
+    }
+
+    var isDraining: Bool { draining.load(ordering: .acquiring) }
+
+    /// Reserves a slot for a call that will run off the event loop.
+    func tryAcquireQueueSlot() -> Bool {
+        let after = queuedCalls.wrappingIncrementThenLoad(ordering: .acquiringAndReleasing)
+        if after > limits.maxQueuedCalls {
+            queuedCalls.wrappingDecrement(ordering: .acquiringAndReleasing)
+            return false
+        }
+        return true
+    }
+
+    func releaseQueueSlot() {
+        queuedCalls.wrappingDecrement(ordering: .acquiringAndReleasing)
+    }
+}
