@@ -129,6 +129,9 @@ let package = Package(
         .testTarget(name: "FaceRPCEngineTests", dependencies: ["FaceRPCEngine", "FaceRPCKernels"]),
         .testTarget(name: "FaceRPCONNXTests", dependencies: ["FaceRPCONNX", "FaceRPCEngine"]),
         .testTarget(name: "FaceRPCRegistryTests", dependencies: ["FaceRPCRegistry", "FaceRPCEngine"]),
+        .testTarget(name: "FaceRPCCLITests", dependencies: [
+            "FaceRPCClient", "FaceRPCCore", "FaceRPCProtos",
+        ]),
         .testTarget(name: "FaceRPCServerTests", dependencies: [
             "FaceRPCServer", "FaceRPCClient", "FaceRPCCore", "FaceRPCProtos", "FaceRPCRegistry",
             .product(name: "NIOCore", package: "swift-nio"),

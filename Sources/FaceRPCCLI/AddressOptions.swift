@@ -21,8 +21,3 @@ struct AddressOptions: ParsableArguments {
     }
 }
 
-extension ConfigurationError: @retroactive LocalizedError {}
-import Foundation
-extension ConfigurationError {
-    public var errorDescription: String? { description }
-}

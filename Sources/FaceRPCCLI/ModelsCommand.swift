@@ -27,7 +27,7 @@ struct ModelsCommand: AsyncParsableCommand {
             let connection = try await FaceRPCConnection.connect(to: endpoint, timeout: limit)
             defer { Task { await connection.close() } }
             models = try await connection.listModels(timeout: limit)
-        } catch let error as RPCError {
+        } catch {
             FileHandle.standardError.write(Data("error: \(endpoint): \(error)\n".utf8))
             throw ExitCode(2)
         }

@@ -115,7 +115,7 @@ struct ServeCommand: AsyncParsableCommand {
             logger.info("listening", metadata: ["endpoint": "\(endpoint)"])
             print("listening on \(endpoint)")
         }
-        fflush(stdout)
+        fflush(nil)
         await server.waitUntilStopped()
         withExtendedLifetime(signals) {}
     }
@@ -123,7 +123,7 @@ struct ServeCommand: AsyncParsableCommand {
 
 /// Turns SIGTERM and SIGINT into a callback (on a Dispatch queue, never in
 /// signal context), so the server can drain instead of dying mid-call.
-final class SignalWatcher: Sendable {
+final class SignalWatcher {
     private let sources: [any DispatchSourceSignal]
 
     init(_ handler: @escaping @Sendable (Int32) -> Void) {

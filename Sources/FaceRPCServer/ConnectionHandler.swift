@@ -39,6 +39,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var refused = false
     private var closing = false
     private var counted = false
+    /// A frame has started arriving; the frame timer, not the idle timer, watches it.
+    private var midFrame = false
 
     init(state: ServerState) {
         self.state = state
@@ -138,8 +140,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             }
             calls.removeAll()
             closing = true
-            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
-                context.close(promise: nil)
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+                channel.close(promise: nil)
             }
             return
         }
@@ -227,7 +230,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             let payload = request.payload
             let task = Task {
                 let result: Result<[UInt8], RPCError>
-                do { result = .success(try await body(callContext, payload)) } catch { result = .failure(error) }
+                do throws(RPCError) { result = .success(try await body(callContext, payload)) } catch { result = .failure(error) }
                 state.releaseQueueSlot()
                 loop.execute { this.value.complete(callID: callID, token: token, result: result) }
             }
@@ -241,7 +244,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             let payload = request.payload
             let task = Task {
                 let result: Result<[UInt8], RPCError>
-                do { try await body(callContext, payload, writer); result = .success([]) } catch { result = .failure(error) }
+                do throws(RPCError) { try await body(callContext, payload, writer); result = .success([]) } catch { result = .failure(error) }
                 loop.execute { this.value.complete(callID: callID, token: token, result: result) }
             }
             calls[callID] = InFlightCall(token: token, task: task, deadlineTimer: scheduleDeadline(callID: callID, token: token, timeout: timeout, context: context), isUnary: false)
@@ -319,8 +322,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         guard !closing else { return }
         closing = true
         let frame = EnvelopeCodec.frame(EnvelopeCodec.finalResponse(callID: 0, code: code, message: message), allocator: context.channel.allocator)
+        let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in
-            context.close(promise: nil)
+            channel.close(promise: nil)
         }
     }
 
@@ -334,7 +338,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     private func idleTimerFired() {
         guard let context else { return }
-        if calls.isEmpty {
+        if calls.isEmpty && !midFrame {
             state.logger.debug("closing idle connection", metadata: ["peer": "\(peer)"])
             finishConnection(context: context, code: .unavailable, message: "connection idle for longer than \(state.limits.idleTimeout)")
         } else {
@@ -343,6 +347,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     private func updateFrameTimer(context: ChannelHandlerContext, midFrame: Bool) {
+        self.midFrame = midFrame
         if !midFrame {
             frameTimer?.cancel()
             frameTimer = nil

@@ -127,6 +127,9 @@ public final class FaceRPCServer: Sendable {
         while state.unaryInFlight.load(ordering: .acquiring) > 0, ContinuousClock.now < giveUp {
             try? await Task.sleep(for: .milliseconds(10))
         }
+        // Health watchers poll for changes; give them time to see NOT_SERVING
+        // before their connection goes away.
+        try? await Task.sleep(for: HealthService.watchInterval * 3)
         let left = state.unaryInFlight.load(ordering: .acquiring)
         if left > 0 { state.logger.warning("grace period over; cancelling calls", metadata: ["calls": "\(left)"]) }
         for channel in state.channels.withLockedValue({ Array($0.values) }) {
