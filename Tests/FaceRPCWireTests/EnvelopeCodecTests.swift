@@ -72,4 +72,25 @@ import Testing
         request.metadata = [big]
         #expect(throws: RPCError.self) { try EnvelopeCodec.validate(request, limits: limits) }
     }
+
+    /// The worked example in docs/PROTOCOL.md, byte for byte.
+    @Test func protocolDocumentExample() throws {
+        var request = RequestEnvelope()
+        request.callID = 1
+        request.method = Methods.healthCheck
+        request.timeoutMicros = 2_000_000
+        request.payload = HealthCheckRequest().serializedBytes()
+        let frame = EnvelopeCodec.frame(request, allocator: allocator)
+        let expected: [UInt8] = [
+            0x00, 0x00, 0x00, 0x20, 0x08, 0x01, 0x12, 0x18, 0x2f, 0x66, 0x61, 0x63, 0x65, 0x72, 0x70, 0x63, 0x2e, 0x76, 0x31, 0x2e,
+            0x48, 0x65, 0x61, 0x6c, 0x74, 0x68, 0x2f, 0x43, 0x68, 0x65, 0x63, 0x6b, 0x18, 0x80, 0x89, 0x7a,
+        ]
+        #expect(Array(frame.readableBytesView) == expected)
+
+        var health = HealthCheckResponse()
+        health.status = .serving
+        let response = EnvelopeCodec.finalResponse(callID: 1, code: .ok, payload: health.serializedBytes())
+        let responseFrame = EnvelopeCodec.frame(response, allocator: allocator)
+        #expect(Array(responseFrame.readableBytesView) == [0x00, 0x00, 0x00, 0x0a, 0x08, 0x01, 0x12, 0x00, 0x1a, 0x02, 0x08, 0x01, 0x20, 0x01])
+    }
 }

