@@ -161,3 +161,45 @@ struct DecodingErrorTests {
         #expect(request.serializedBytes() == [0x08, 0x05])
     }
 }
+
+@Suite("Decoding memory limits")
+struct DecodingLimitTests {
+    @Test("A frame of empty repeated entries is refused, not expanded 50-fold")
+    func emptyEntries() {
+        // 2 MiB of empty metadata entries: one million sub-messages.
+        let bytes = (0..<(2 << 20)).map { $0 % 2 == 0 ? UInt8(0x22) : 0x00 }
+        expectDecodingFails(RequestEnvelope.self, bytes, mentioning: "facerpc.v1.RequestEnvelope too large to decode")
+    }
+
+    @Test("A frame of unknown fields is refused too")
+    func unknownFields() {
+        // Field 15, varint 0, repeated: protobuf-c keeps a copy of every unknown field.
+        let bytes = (0..<(2 << 20)).map { $0 % 2 == 0 ? UInt8(0x78) : 0x00 }
+        expectDecodingFails(RequestEnvelope.self, bytes, mentioning: "too large to decode")
+    }
+
+    @Test("Large but ordinary messages stay within the limit")
+    func ordinaryMessages() throws {
+        var request = RequestEnvelope()
+        request.callID = 1
+        request.metadata = (0..<64).map { MetadataEntry(key: "k\($0)", value: String(repeating: "v", count: 100)) }
+        request.payload = patternBytes(count: 4 << 20)
+        #expect(try roundTrip(request).copy == request)
+
+        var model = ModelInfo()
+        model.labels = (0..<101).map(String.init)
+        model.mean = [104, 117, 123]
+        let list = ListModelsResponse(models: Array(repeating: model, count: 1000))
+        #expect(try roundTrip(list).copy == list)
+
+        var face = Face()
+        face.box = Box(x: 1, y: 2, width: 3, height: 4)
+        face.landmarks = (0..<5).map { Point(x: Float($0), y: 0) }
+        var age = AgeEstimate()
+        age.distribution = Array(repeating: 0.01, count: 101)
+        face.age = age
+        var response = PredictResponse()
+        response.faces = Array(repeating: face, count: 2000)
+        #expect(try roundTrip(response).copy == response)
+    }
+}

@@ -12,8 +12,10 @@ extension TrainRequest: CArenaBuildable {
 
     public func serializedBytes() -> [UInt8] { encodeMessage(self) }
 
-    static func cUnpack(count: Int, data: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        facerpc__v1__train_request__unpack(nil, count, data)
+    static func cUnpack(
+        allocator: UnsafeMutablePointer<ProtobufCAllocator>, count: Int, data: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        facerpc__v1__train_request__unpack(allocator, count, data)
     }
 
     init(cMessage c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
@@ -80,8 +82,10 @@ extension TrainJobRequest: CArenaBuildable {
 
     public func serializedBytes() -> [UInt8] { encodeMessage(self) }
 
-    static func cUnpack(count: Int, data: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        facerpc__v1__train_job_request__unpack(nil, count, data)
+    static func cUnpack(
+        allocator: UnsafeMutablePointer<ProtobufCAllocator>, count: Int, data: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        facerpc__v1__train_job_request__unpack(allocator, count, data)
     }
 
     init(cMessage c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
@@ -109,8 +113,10 @@ extension TrainStatus: CArenaBuildable {
 
     public func serializedBytes() -> [UInt8] { encodeMessage(self) }
 
-    static func cUnpack(count: Int, data: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        facerpc__v1__train_status__unpack(nil, count, data)
+    static func cUnpack(
+        allocator: UnsafeMutablePointer<ProtobufCAllocator>, count: Int, data: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        facerpc__v1__train_status__unpack(allocator, count, data)
     }
 
     init(cMessage c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
