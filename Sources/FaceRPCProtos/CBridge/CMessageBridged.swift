@@ -9,7 +9,7 @@ internal import Darwin
 /// A Swift message backed by one protobuf-c message type.
 ///
 /// Each conformer says how to unpack its C type and how to copy between the
-/// C struct and itself; ``decodeMessage(_:)`` and ``encodeMessage(_:)`` do the
+/// C struct and itself; `decodeMessage(_:as:)` and `encodeMessage(_:)` do the
 /// rest with protobuf-c's generic entry points.
 protocol CMessageBridged {
     /// The protobuf-c struct, e.g. `Facerpc__V1__RequestEnvelope`.
@@ -64,7 +64,7 @@ private func basePointer<C>(_ message: UnsafePointer<C>) -> UnsafePointer<Protob
 /// protobuf-c allocates a struct, a pointer and a scan record for every
 /// field it meets, so a few input bytes can cost a hundred bytes of memory
 /// (an empty repeated sub-message is 2 bytes on the wire). Its allocations go
-/// through a ``DecodeBudget`` that refuses to pass
+/// through a `DecodeBudget` that refuses to pass
 /// `bytes.count + ProtoLimits.maxDecodeOverheadBytes` in total, which makes
 /// protobuf-c fail cleanly instead.
 func decodeMessage<M: CMessageBridged>(
@@ -128,7 +128,7 @@ func encodeMessage<M: CMessageBridged>(_ message: M) -> [UInt8] {
 // MARK: - Decode budget
 
 /// The memory one decode may still take from protobuf-c's allocator. Lives on
-/// the stack of ``decodeMessage(_:as:)``; the allocator reaches it through
+/// the stack of `decodeMessage(_:as:)`; the allocator reaches it through
 /// `allocator_data`.
 struct DecodeBudget {
     /// Total bytes allowed.
