@@ -23,7 +23,10 @@ public protocol ProtoMessage: Sendable, Equatable {
     ///
     /// - Throws: ``ProtoDecodingError`` when the bytes are not a valid encoding
     ///   of this message (truncated, bad tags or wire types, overlong
-    ///   varints) or a string field is not valid UTF-8 (proto3 requires it).
+    ///   varints), a string field is not valid UTF-8 (proto3 requires it), or
+    ///   the message would need more than
+    ///   `bytes.count + ProtoLimits.maxDecodeOverheadBytes` of memory to decode
+    ///   (dense runs of tiny or empty sub-messages and unknown fields).
     init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError)
 
     /// Encodes to protobuf wire format (via protobuf-c).
@@ -62,8 +65,29 @@ public struct ProtoDecodingError: Error, Sendable, Equatable, CustomStringConver
         ProtoDecodingError(message: "malformed \(protoName)")
     }
 
+    /// Decoding `protoName` needed more memory than `limit` bytes.
+    static func tooLarge(_ protoName: String, limit: Int) -> ProtoDecodingError {
+        ProtoDecodingError(
+            message: "\(protoName) too large to decode: needs more than \(limit) bytes of memory "
+                + "(input size + ProtoLimits.maxDecodeOverheadBytes)")
+    }
+
     /// The string field `fieldPath` (e.g. `facerpc.v1.Status.message`) is not UTF-8.
     static func invalidUTF8(_ fieldPath: String) -> ProtoDecodingError {
         ProtoDecodingError(message: "invalid UTF-8 in string field \(fieldPath)")
     }
+}
+
+/// Limits that keep decoding untrusted bytes bounded in memory.
+public enum ProtoLimits {
+    /// The most memory protobuf-c may allocate while decoding one message,
+    /// beyond the size of the input itself: 8 MiB.
+    ///
+    /// Bytes and string fields cost about their own size, but every field
+    /// occurrence also costs a scan record and every sub-message a struct and
+    /// a pointer, so a frame of empty repeated entries could otherwise ask
+    /// for ~50 times its size. Real messages of this protocol need well under
+    /// 1 MiB of such overhead; the Swift value built afterwards is of the
+    /// same order as the C tree.
+    public static let maxDecodeOverheadBytes = 8 << 20
 }

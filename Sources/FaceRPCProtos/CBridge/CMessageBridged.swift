@@ -1,9 +1,15 @@
 internal import CFaceRPCProtos
 
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
 /// A Swift message backed by one protobuf-c message type.
 ///
 /// Each conformer says how to unpack its C type and how to copy between the
-/// C struct and itself; ``decodeMessage(_:)`` and ``encodeMessage(_:)`` do the
+/// C struct and itself; `decodeMessage(_:as:)` and `encodeMessage(_:)` do the
 /// rest with protobuf-c's generic entry points.
 protocol CMessageBridged {
     /// The protobuf-c struct, e.g. `Facerpc__V1__RequestEnvelope`.
@@ -15,9 +21,12 @@ protocol CMessageBridged {
     /// The message with every field at its default.
     init()
 
-    /// `facerpc__v1__…__unpack(NULL, count, data)`: a tree allocated with
-    /// protobuf-c's default allocator, or `nil` when the bytes are malformed.
-    static func cUnpack(count: Int, data: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>?
+    /// `facerpc__v1__…__unpack(allocator, count, data)`: a tree allocated
+    /// from `allocator`, or `nil` when the bytes are malformed or an
+    /// allocation failed.
+    static func cUnpack(
+        allocator: UnsafeMutablePointer<ProtobufCAllocator>, count: Int, data: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>?
 
     /// Copies everything out of an unpacked C message. The pointer is only
     /// valid during the call.
@@ -51,22 +60,52 @@ private func basePointer<C>(_ message: UnsafePointer<C>) -> UnsafePointer<Protob
 }
 
 /// Decodes `bytes` as `M` through protobuf-c, freeing the C tree before returning.
+///
+/// protobuf-c allocates a struct, a pointer and a scan record for every
+/// field it meets, so a few input bytes can cost a hundred bytes of memory
+/// (an empty repeated sub-message is 2 bytes on the wire). Its allocations go
+/// through a `DecodeBudget` that refuses to pass
+/// `bytes.count + ProtoLimits.maxDecodeOverheadBytes` in total, which makes
+/// protobuf-c fail cleanly instead.
 func decodeMessage<M: CMessageBridged>(
     _ bytes: UnsafeRawBufferPointer, as type: M.Type = M.self
 ) throws(ProtoDecodingError) -> M {
-    // protobuf-c never reads `data` when the length is 0, but it must not be
-    // NULL; a static byte serves for empty input.
+    var budget = DecodeBudget(limit: bytes.count + ProtoLimits.maxDecodeOverheadBytes)
+    let result = withUnsafeMutablePointer(to: &budget) { budget in
+        var allocator = ProtobufCAllocator(
+            alloc: decodeBudgetAlloc, free: decodeBudgetFree, allocator_data: UnsafeMutableRawPointer(budget))
+        return withUnsafeMutablePointer(to: &allocator) { allocator in
+            Result { () throws(ProtoDecodingError) -> M in
+                try unpackAndConvert(bytes, allocator: allocator, budget: budget, as: M.self)
+            }
+        }
+    }
+    return try result.get()
+}
+
+private func unpackAndConvert<M: CMessageBridged>(
+    _ bytes: UnsafeRawBufferPointer,
+    allocator: UnsafeMutablePointer<ProtobufCAllocator>,
+    budget: UnsafeMutablePointer<DecodeBudget>,
+    as type: M.Type
+) throws(ProtoDecodingError) -> M {
     let unpacked: UnsafeMutablePointer<M.CMessage>?
     if let base = bytes.baseAddress, bytes.count > 0 {
-        unpacked = M.cUnpack(count: bytes.count, data: base.assumingMemoryBound(to: UInt8.self))
+        unpacked = M.cUnpack(allocator: allocator, count: bytes.count, data: base.assumingMemoryBound(to: UInt8.self))
     } else {
+        // protobuf-c never reads `data` when the length is 0, but it must not be NULL.
         var empty: UInt8 = 0
-        unpacked = withUnsafePointer(to: &empty) { M.cUnpack(count: 0, data: $0) }
+        unpacked = withUnsafePointer(to: &empty) { M.cUnpack(allocator: allocator, count: 0, data: $0) }
     }
-    guard let unpacked else { throw .malformed(M.protoName) }
+    guard let unpacked else {
+        if budget.pointee.exceeded {
+            throw .tooLarge(M.protoName, limit: budget.pointee.limit)
+        }
+        throw .malformed(M.protoName)
+    }
     defer {
         protobuf_c_message_free_unpacked(
-            UnsafeMutableRawPointer(unpacked).assumingMemoryBound(to: ProtobufCMessage.self), nil)
+            UnsafeMutableRawPointer(unpacked).assumingMemoryBound(to: ProtobufCMessage.self), allocator)
     }
     return try M(cMessage: unpacked)
 }
@@ -84,4 +123,38 @@ func encodeMessage<M: CMessageBridged>(_ message: M) -> [UInt8] {
             precondition(initialized == size, "protobuf-c packed \(initialized) bytes, sized \(size)")
         }
     }
+}
+
+// MARK: - Decode budget
+
+/// The memory one decode may still take from protobuf-c's allocator. Lives on
+/// the stack of `decodeMessage(_:as:)`; the allocator reaches it through
+/// `allocator_data`.
+struct DecodeBudget {
+    /// Total bytes allowed.
+    let limit: Int
+    /// Bytes not yet allocated. Frees are not credited back: protobuf-c
+    /// frees little before the end, and the bound stays simple.
+    var remaining: Int
+    /// Set when an allocation was refused, to tell a too-large message from a malformed one.
+    var exceeded = false
+
+    init(limit: Int) {
+        self.limit = limit
+        self.remaining = limit
+    }
+}
+
+private func decodeBudgetAlloc(_ data: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer? {
+    let budget = data!.assumingMemoryBound(to: DecodeBudget.self)
+    guard size <= budget.pointee.remaining else {
+        budget.pointee.exceeded = true
+        return nil
+    }
+    budget.pointee.remaining -= size
+    return malloc(size)
+}
+
+private func decodeBudgetFree(_ data: UnsafeMutableRawPointer?, _ pointer: UnsafeMutableRawPointer?) {
+    free(pointer)
 }

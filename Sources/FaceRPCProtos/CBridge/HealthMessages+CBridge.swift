@@ -12,8 +12,10 @@ extension HealthCheckRequest: CArenaBuildable {
 
     public func serializedBytes() -> [UInt8] { encodeMessage(self) }
 
-    static func cUnpack(count: Int, data: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        facerpc__v1__health_check_request__unpack(nil, count, data)
+    static func cUnpack(
+        allocator: UnsafeMutablePointer<ProtobufCAllocator>, count: Int, data: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        facerpc__v1__health_check_request__unpack(allocator, count, data)
     }
 
     init(cMessage c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
@@ -41,8 +43,10 @@ extension HealthCheckResponse: CArenaBuildable {
 
     public func serializedBytes() -> [UInt8] { encodeMessage(self) }
 
-    static func cUnpack(count: Int, data: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        facerpc__v1__health_check_response__unpack(nil, count, data)
+    static func cUnpack(
+        allocator: UnsafeMutablePointer<ProtobufCAllocator>, count: Int, data: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        facerpc__v1__health_check_response__unpack(allocator, count, data)
     }
 
     init(cMessage c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {

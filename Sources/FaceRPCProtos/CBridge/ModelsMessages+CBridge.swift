@@ -12,8 +12,10 @@ extension ListModelsRequest: CArenaBuildable {
 
     public func serializedBytes() -> [UInt8] { encodeMessage(self) }
 
-    static func cUnpack(count: Int, data: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        facerpc__v1__list_models_request__unpack(nil, count, data)
+    static func cUnpack(
+        allocator: UnsafeMutablePointer<ProtobufCAllocator>, count: Int, data: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        facerpc__v1__list_models_request__unpack(allocator, count, data)
     }
 
     init(cMessage c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
@@ -39,8 +41,10 @@ extension ModelInfo: CArenaBuildable {
 
     public func serializedBytes() -> [UInt8] { encodeMessage(self) }
 
-    static func cUnpack(count: Int, data: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        facerpc__v1__model_info__unpack(nil, count, data)
+    static func cUnpack(
+        allocator: UnsafeMutablePointer<ProtobufCAllocator>, count: Int, data: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        facerpc__v1__model_info__unpack(allocator, count, data)
     }
 
     init(cMessage c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
@@ -99,8 +103,10 @@ extension ListModelsResponse: CArenaBuildable {
 
     public func serializedBytes() -> [UInt8] { encodeMessage(self) }
 
-    static func cUnpack(count: Int, data: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        facerpc__v1__list_models_response__unpack(nil, count, data)
+    static func cUnpack(
+        allocator: UnsafeMutablePointer<ProtobufCAllocator>, count: Int, data: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        facerpc__v1__list_models_response__unpack(allocator, count, data)
     }
 
     init(cMessage c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {

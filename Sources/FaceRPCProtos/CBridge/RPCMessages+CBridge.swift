@@ -12,8 +12,10 @@ extension MetadataEntry: CArenaBuildable {
 
     public func serializedBytes() -> [UInt8] { encodeMessage(self) }
 
-    static func cUnpack(count: Int, data: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        facerpc__v1__metadata_entry__unpack(nil, count, data)
+    static func cUnpack(
+        allocator: UnsafeMutablePointer<ProtobufCAllocator>, count: Int, data: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        facerpc__v1__metadata_entry__unpack(allocator, count, data)
     }
 
     init(cMessage c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
@@ -43,8 +45,10 @@ extension RequestEnvelope: CMessageBridged {
 
     public func serializedBytes() -> [UInt8] { encodeMessage(self) }
 
-    static func cUnpack(count: Int, data: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        facerpc__v1__request_envelope__unpack(nil, count, data)
+    static func cUnpack(
+        allocator: UnsafeMutablePointer<ProtobufCAllocator>, count: Int, data: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        facerpc__v1__request_envelope__unpack(allocator, count, data)
     }
 
     init(cMessage c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
@@ -86,8 +90,10 @@ extension Status: CArenaBuildable {
 
     public func serializedBytes() -> [UInt8] { encodeMessage(self) }
 
-    static func cUnpack(count: Int, data: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        facerpc__v1__status__unpack(nil, count, data)
+    static func cUnpack(
+        allocator: UnsafeMutablePointer<ProtobufCAllocator>, count: Int, data: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        facerpc__v1__status__unpack(allocator, count, data)
     }
 
     init(cMessage c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
@@ -117,8 +123,10 @@ extension ResponseEnvelope: CMessageBridged {
 
     public func serializedBytes() -> [UInt8] { encodeMessage(self) }
 
-    static func cUnpack(count: Int, data: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        facerpc__v1__response_envelope__unpack(nil, count, data)
+    static func cUnpack(
+        allocator: UnsafeMutablePointer<ProtobufCAllocator>, count: Int, data: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        facerpc__v1__response_envelope__unpack(allocator, count, data)
     }
 
     init(cMessage c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
