@@ -163,6 +163,12 @@ extension FaceRPCConnection {
         let payload = try await unary(method: Methods.listModels, request: ListModelsRequest().serializedBytes(), timeout: timeout)
         return try decodeResponse(ListModelsResponse.self, payload).models
     }
+
+    /// Predictor/Predict.
+    public func predict(_ request: PredictRequest, timeout: Duration = .seconds(30)) async throws(RPCError) -> PredictResponse {
+        let payload = try await unary(method: Methods.predict, request: request.serializedBytes(), timeout: timeout)
+        return try decodeResponse(PredictResponse.self, payload)
+    }
 }
 
 func decodeResponse<M: ProtoMessage>(_ type: M.Type, _ payload: [UInt8]) throws(RPCError) -> M {

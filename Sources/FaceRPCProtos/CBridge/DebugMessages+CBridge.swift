@@ -12,8 +12,10 @@ extension SleepRequest: CMessageBridged {
 
     public func serializedBytes() -> [UInt8] { encodeMessage(self) }
 
-    static func cUnpack(count: Int, data: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        facerpc__v1__sleep_request__unpack(nil, count, data)
+    static func cUnpack(
+        allocator: UnsafeMutablePointer<ProtobufCAllocator>, count: Int, data: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        facerpc__v1__sleep_request__unpack(allocator, count, data)
     }
 
     init(cMessage c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
@@ -45,8 +47,10 @@ extension SleepResponse: CMessageBridged {
 
     public func serializedBytes() -> [UInt8] { encodeMessage(self) }
 
-    static func cUnpack(count: Int, data: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        facerpc__v1__sleep_response__unpack(nil, count, data)
+    static func cUnpack(
+        allocator: UnsafeMutablePointer<ProtobufCAllocator>, count: Int, data: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        facerpc__v1__sleep_response__unpack(allocator, count, data)
     }
 
     init(cMessage c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
