@@ -8,6 +8,8 @@
 //   FaceRPCEngine   network graphs, buffer planning, execution, native weight format
 //   FaceRPCONNX     ONNX import (minimal schema subset through protobuf-c)
 //   FaceRPCRegistry named models, versions, health, hot swap
+//   FaceRPCImage    JPEG decode/encode (libturbojpeg), EXIF, resampling, face chips
+//   FaceRPCDetection face detection (MTCNN on our engine), 5-point landmarks
 //   FaceRPCServer   SwiftNIO server: sockets, connections, dispatch, services
 //   FaceRPCClient   SwiftNIO client used by the CLI and tests
 //   FaceRPCCLI      the `facerpc` command
@@ -42,6 +44,13 @@ let package = Package(
             path: "Sources/CONNXProtos",
             
             linkerSettings: [.linkedLibrary("protobuf-c")]
+        ),
+
+        .systemLibrary(
+            name: "CTurboJPEG",
+            path: "Sources/CTurboJPEG",
+            pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"])]
         ),
 
         // MARK: Protocol
@@ -87,6 +96,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Images and faces
+        .target(
+            name: "FaceRPCImage",
+            dependencies: ["CTurboJPEG"],
+            swiftSettings: swiftSettings + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+        .target(
+            name: "FaceRPCDetection",
+            dependencies: ["FaceRPCImage", "FaceRPCEngine"],
+            swiftSettings: swiftSettings + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+
         // MARK: Serving
         .target(
             name: "FaceRPCServer",
@@ -128,6 +149,8 @@ let package = Package(
         .testTarget(name: "FaceRPCKernelsTests", dependencies: ["FaceRPCKernels"]),
         .testTarget(name: "FaceRPCEngineTests", dependencies: ["FaceRPCEngine", "FaceRPCKernels"]),
         .testTarget(name: "FaceRPCONNXTests", dependencies: ["FaceRPCONNX", "FaceRPCEngine"]),
+        .testTarget(name: "FaceRPCImageTests", dependencies: ["FaceRPCImage"]),
+        .testTarget(name: "FaceRPCDetectionTests", dependencies: ["FaceRPCDetection", "FaceRPCImage", "FaceRPCEngine"]),
         .testTarget(name: "FaceRPCRegistryTests", dependencies: ["FaceRPCRegistry", "FaceRPCEngine"]),
         .testTarget(name: "FaceRPCCLITests", dependencies: [
             "FaceRPCClient", "FaceRPCCore", "FaceRPCProtos",
