@@ -159,6 +159,30 @@ struct FakeONNXReader: GraphReader {
         #expect(try Self.marker(registry.servingModel(named: "gender")) == 5)
     }
 
+    @Test func reloadLoadsNewFoldersAndRefusesUnknownNames() throws {
+        let dir = try TemporaryDirectory()
+        let registry = Self.makeRegistry(dir)
+        registry.loadAll()
+        #expect(throws: RegistryError.unknownModel("late")) { try registry.reload(name: "late") }
+        #expect(throws: RegistryError.invalidName("../etc")) { try registry.reload(name: "../etc") }
+        #expect(registry.health(service: "late") == .unknown)
+
+        try installModel(in: dir.path, name: "late", version: "1", graph: markedGraph(marker: 6))
+        #expect(try registry.reload(name: "late").state == .serving)
+        #expect(try Self.marker(registry.servingModel(named: "late")) == 6)
+
+        // A model.json copied into the wrong folder is refused by name.
+        try FileManager.default.copyItem(atPath: dir.path + "/late", toPath: dir.path + "/copy")
+        #expect(throws: RegistryError.nameMismatch(folder: "copy", manifest: "late")) { try registry.reload(name: "copy") }
+        #expect(registry.descriptor(named: "copy")?.state == .unavailable)
+
+        // Removing the served folder does not stop the version in memory.
+        try FileManager.default.removeItem(atPath: dir.path + "/late")
+        #expect(throws: RegistryError.self) { try registry.reload(name: "late") }
+        #expect(registry.health(service: "late") == .serving)
+        #expect(registry.descriptor(named: "late")?.error?.contains("reload failed") == true)
+    }
+
     @Test func hotSwapNeverFailsACallInFlight() async throws {
         let dir = try TemporaryDirectory()
         try installModel(in: dir.path, name: "gender", version: "1", graph: markedGraph(marker: 1))
