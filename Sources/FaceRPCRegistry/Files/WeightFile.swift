@@ -486,7 +486,8 @@ private struct ByteReader {
         }
         let start = try take(length, what)
         let bytes = UnsafeRawBufferPointer(rebasing: file[start..<(start + length)])
-        guard let s = String(validating: bytes, as: UTF8.self) else { throw fail("\(what) is not valid UTF-8", at: start) }
+        // String(bytes:encoding:) rather than String(validating:as:), which needs macOS 15.
+        guard let s = String(bytes: bytes, encoding: .utf8) else { throw fail("\(what) is not valid UTF-8", at: start) }
         return s
     }
 

@@ -164,6 +164,20 @@ import Testing
         }
     }
 
+    @Test func invalidUTF8NameIsRefused() throws {
+        let graph = Graph(inputName: "x", inputShape: [4], nodes: [
+            GraphNode(name: "r", op: .relu, inputs: ["x"], outputs: ["y"]),
+        ], outputName: "y")
+        var bytes = try WeightFile.encode(graph)
+        // u32 node count, str "x", str "y", shape (u8 + i32), then the node name's u16 length.
+        let nameAt = 64 + 4 + 3 + 3 + 5 + 2
+        #expect(bytes[nameAt] == UInt8(ascii: "r"))
+        bytes[nameAt] = 0xff
+        #expect(throws: WeightFileError.malformedOpTable(offset: nameAt, reason: "node name is not valid UTF-8")) {
+            try Self.decode(Self.resealed(bytes))
+        }
+    }
+
     @Test func invalidGraphsAreNotWritten() throws {
         var graph = markedGraph(marker: 1)
         graph.nodes[1].op = .fullyConnected(FullyConnectedSpec(inFeatures: 48, outFeatures: 2, weights: [1, 2, 3], bias: [0, 0]))
