@@ -181,6 +181,10 @@ enum ONNXDecoder {
             }
             return raw
         }
+        let typedCount = t.n_float_data + t.n_int32_data + t.n_int64_data
+        if count > 0 && raw == nil && typedCount == 0 {
+            throw ONNXImportError(message: "\(what) (\(dataType)) has \(count) elements but no data")
+        }
         let values: ONNXTensor.Values
         switch dataType {
         case .float:
