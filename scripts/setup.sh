@@ -41,11 +41,11 @@ fi
 pip_quiet=(--disable-pip-version-check -q)
 if [ "$mode" = test ]; then
   # onnxruntime and onnx: references for parity tests and benchmarks only.
-  want=(numpy onnx onnxruntime protobuf)
-  have=$("$venv/bin/python" -m pip list --format=freeze "${pip_quiet[@]}" 2>/dev/null | cut -d= -f1 | tr 'A-Z_' 'a-z-')
+  want=(numpy onnx onnxruntime protobuf pillow dlib-bin==20.0.1 pytest)
+  have=$("$venv/bin/python" -m pip list --format=freeze --disable-pip-version-check 2>/dev/null | cut -d= -f1 | tr 'A-Z_' 'a-z-')
   need=()
   for package in "${want[@]}"; do
-    echo "$have" | grep -qx "$package" || need+=("$package")
+    echo "$have" | grep -qx "${package%%==*}" || need+=("$package")
   done
   if [ ${#need[@]} -gt 0 ]; then
     echo "setup: pip install ${need[*]} into .venv"
