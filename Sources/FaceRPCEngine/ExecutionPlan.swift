@@ -4,6 +4,8 @@ import FaceRPCKernels
 enum StepKind: Sendable {
     /// Convolution with folded affine, optional residual (step input 1) and ReLU.
     case conv(PackedConvolution, relu: Bool)
+    /// The same contract through Winograd F(2x2, 3x3).
+    case winograd(PackedWinogradConvolution, relu: Bool)
     case fullyConnected(weights: [Float], bias: [Float], inFeatures: Int, outFeatures: Int, relu: Bool)
     case maxPool(PoolGeometry)
     case averagePool(PoolGeometry)
@@ -46,6 +48,12 @@ struct ExecutionPlan: Sendable {
     var scratchPerSamplePerThread = 0
     var flopsPerSample = 0.0
     var parameterCount = 0
+
+    /// Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions, except on tiny outputs
+    /// where rounding up to whole 2x2 tiles wastes more than it saves.
+    static func useWinograd(_ g: ConvGeometry) -> Bool {
+        PackedWinogradConvolution.supports(g) && g.outH >= 4 && g.outW >= 4
+    }
 
     init(graph: Graph, gemm: GemmVariant) throws {
         try ShapeInference.checkShape(graph.inputShape, "graph input '\(graph.inputName)'")
@@ -145,11 +153,19 @@ struct ExecutionPlan: Sendable {
                     out = nn.outputs[0]
                 }
                 let g = ShapeInference.convGeometry(s, input: x)
-                let packed = PackedConvolution(geometry: g, weights: s.weights, bias: s.bias, variant: gemm)
-                scratchFixedPerThread = max(scratchFixedPerThread, packed.scratchPerThread)
                 var ins = [value(node.inputs[0])]
                 if let residual { ins.append(value(residual)) }
-                steps.append(Step(name: node.name, kind: .conv(packed, relu: relu), inputs: ins, output: newValue(out)))
+                let kind: StepKind
+                if ExecutionPlan.useWinograd(g) {
+                    let packed = PackedWinogradConvolution(geometry: g, weights: s.weights, bias: s.bias, variant: gemm)
+                    scratchFixedPerThread = max(scratchFixedPerThread, packed.scratchPerThread)
+                    kind = .winograd(packed, relu: relu)
+                } else {
+                    let packed = PackedConvolution(geometry: g, weights: s.weights, bias: s.bias, variant: gemm)
+                    scratchFixedPerThread = max(scratchFixedPerThread, packed.scratchPerThread)
+                    kind = .conv(packed, relu: relu)
+                }
+                steps.append(Step(name: node.name, kind: kind, inputs: ins, output: newValue(out)))
             case .fullyConnected(let s):
                 var out = node.outputs[0]
                 var relu = s.activation == .relu

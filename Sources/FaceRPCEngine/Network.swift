@@ -97,6 +97,9 @@ public final class Network: Sendable {
         case .conv(let conv, let relu):
             let residual: UnsafePointer<Float>? = step.inputs.count > 1 ? UnsafePointer(input(1)) : nil
             conv.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
+        case .winograd(let conv, let relu):
+            let residual: UnsafePointer<Float>? = step.inputs.count > 1 ? UnsafePointer(input(1)) : nil
+            conv.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
         case .fullyConnected(let w, let b, let inF, let outF, let relu):
             let kernel = KernelRegistry.defaultFullyConnected.run
             w.withUnsafeBufferPointer { wb in
