@@ -78,25 +78,25 @@ public struct PackedConvolution: Sendable {
             for item in sliceRange(t, of: tasks, count: items) {
                 let unit = item / rowChunks, chunk = item % rowChunks
                 let grp = unit / colPanels, cp = unit % colPanels
+                let nc = min(nr, columns - cp * nr)
                 if unit != lastUnit {
-                    unfold(input: input, group: grp, firstColumn: cp * nr, columns: min(nr, columns - cp * nr),
-                           into: panel)
+                    unfold(input: input, group: grp, firstColumn: cp * nr, columns: nc,
+                           width: variant.panel(forColumns: nc).width, into: panel)
                     lastUnit = unit
                 }
                 let rows = sliceRange(chunk, of: rowChunks, count: rowPanels)
-                multiply(group: grp, firstColumn: cp * nr, columns: min(nr, columns - cp * nr), rowPanels: rows,
+                multiply(group: grp, firstColumn: cp * nr, columns: nc, rowPanels: rows,
                          panel: panel, tile: tile, output: output, residual: residual, relu: relu)
             }
         }
     }
 
     /// im2col of `columns` output pixels starting at global column `firstColumn`
-    /// (column = sample * outH * outW + pixel) into `dst[k][nr]`, zero filling the rest.
+    /// (column = sample * outH * outW + pixel) into `dst[k][width]`, zero filling the rest.
     @inline(__always)
     private func unfold(input: UnsafePointer<Float>, group grp: Int, firstColumn j0: Int, columns nc: Int,
-                        into dst: UnsafeMutablePointer<Float>) {
+                        width nr: Int, into dst: UnsafeMutablePointer<Float>) {
         let g = geometry
-        let nr = variant.nr
         let inH = g.inH, inW = g.inW, plane = inH * inW
         let ow = g.outW, hw = g.outH * ow
         let kh = g.kernelH, kw = g.kernelW, sh = g.strideH, sw = g.strideW, dh = g.dilationH, dw = g.dilationW
@@ -160,13 +160,13 @@ public struct PackedConvolution: Sendable {
                           panel: UnsafeMutablePointer<Float>, tile: UnsafeMutablePointer<Float>,
                           output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, relu: Bool) {
         let g = geometry
-        let mr = variant.mr, nr = variant.nr, k = g.groupK
+        let mr = variant.mr, k = g.groupK
         let hw = g.outH * g.outW
         let coutG = g.groupOutChannels
         let n0 = j0 / hw, p0 = j0 - n0 * hw
+        let (nr, kernel) = variant.panel(forColumns: nc)
         let fullColumns = nc == nr && p0 + nr <= hw
         let lo: Float = relu && residual == nil ? 0 : -.infinity
-        let kernel = variant.kernel
         packedWeights.withUnsafeBufferPointer { wbuf in
             packedBias.withUnsafeBufferPointer { bbuf in
                 for rp in rows {

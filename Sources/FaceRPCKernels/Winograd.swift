@@ -89,7 +89,7 @@ public struct PackedWinogradConvolution: Sendable {
                 let cp = item / rowChunks, chunk = item % rowChunks
                 let nc = min(nr, tiles - cp * nr)
                 if cp != lastPanel {
-                    transformInput(input, firstTile: cp * nr, tiles: nc, into: v)
+                    transformInput(input, firstTile: cp * nr, tiles: nc, width: variant.panel(forColumns: nc).width, into: v)
                     lastPanel = cp
                 }
                 for rp in sliceRange(chunk, of: rowChunks, count: rowPanels) {
@@ -102,10 +102,10 @@ public struct PackedWinogradConvolution: Sendable {
 
     /// `V[ξ][ci][jj] = (Bᵀ d B)[ξ]` for the 4x4 input patch of each tile; zero for padding tiles.
     @inline(__always)
-    private func transformInput(_ input: UnsafePointer<Float>, firstTile j0: Int, tiles nc: Int,
+    private func transformInput(_ input: UnsafePointer<Float>, firstTile j0: Int, tiles nc: Int, width nr: Int,
                                 into v: UnsafeMutablePointer<Float>) {
         let g = geometry
-        let nr = variant.nr, cin = g.inChannels
+        let cin = g.inChannels
         let inH = g.inH, inW = g.inW, plane = inH * inW
         let tw = tilesW, perSample = tilesH * tilesW
         let xiStride = cin * nr
@@ -121,13 +121,14 @@ public struct PackedWinogradConvolution: Sendable {
             var src = input + n * cin * plane + y0 * inW + x0
             var dst = v + jj
             for _ in 0..<cin {
-                var d = SIMD16<Float>()
+                var d0 = SIMD4<Float>(), d1 = d0, d2 = d0, d3 = d0
                 if inside {
-                    for r in 0..<4 {
-                        let row = src + r * inW
-                        d[r * 4] = row[0]; d[r * 4 + 1] = row[1]; d[r * 4 + 2] = row[2]; d[r * 4 + 3] = row[3]
-                    }
+                    d0 = UnsafeRawPointer(src).loadUnaligned(as: SIMD4<Float>.self)
+                    d1 = UnsafeRawPointer(src + inW).loadUnaligned(as: SIMD4<Float>.self)
+                    d2 = UnsafeRawPointer(src + 2 * inW).loadUnaligned(as: SIMD4<Float>.self)
+                    d3 = UnsafeRawPointer(src + 3 * inW).loadUnaligned(as: SIMD4<Float>.self)
                 } else {
+                    var d = SIMD16<Float>()
                     for r in 0..<4 {
                         let iy = y0 + r
                         if iy < 0 || iy >= inH { continue }
@@ -136,9 +137,9 @@ public struct PackedWinogradConvolution: Sendable {
                             if ix >= 0 && ix < inW { d[r * 4 + c] = src[r * inW + c] }
                         }
                     }
+                    d0 = d.lowHalf.lowHalf; d1 = d.lowHalf.highHalf; d2 = d.highHalf.lowHalf; d3 = d.highHalf.highHalf
                 }
                 // Rows: t = Bᵀ d.
-                let d0 = d.lowHalf.lowHalf, d1 = d.lowHalf.highHalf, d2 = d.highHalf.lowHalf, d3 = d.highHalf.highHalf
                 let t0 = d0 - d2, t1 = d1 + d2, t2 = d2 - d1, t3 = d1 - d3
                 // Columns: V = t B.
                 @inline(__always) func put(_ r: Int, _ t: SIMD4<Float>) {
@@ -163,13 +164,13 @@ public struct PackedWinogradConvolution: Sendable {
         let g = geometry
         let mr = variant.mr, nr = variant.nr, cin = g.inChannels, cout = g.outChannels
         let oh = g.outH, ow = g.outW, tw = tilesW, perSample = tilesH * tilesW
-        let kernel = variant.kernel
+        let (pw, kernel) = variant.panel(forColumns: nc)
         let zeros = SIMD16<Float>()
         packedWeights.withUnsafeBufferPointer { wbuf in
             withUnsafeBytes(of: zeros) { zb in
                 let zero = zb.baseAddress!.assumingMemoryBound(to: Float.self)
                 for xi in 0..<16 {
-                    kernel(cin, wbuf.baseAddress! + ((xi * rowPanels + rp) * cin) * mr, v + xi * cin * nr,
+                    kernel(cin, wbuf.baseAddress! + ((xi * rowPanels + rp) * cin) * mr, v + xi * cin * pw,
                            zero, m + xi * mr * nr, nr, -.infinity, .infinity)
                 }
             }
