@@ -132,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "FaceRPCCLI",
             dependencies: [
-                "FaceRPCServer", "FaceRPCClient", "FaceRPCRegistry", "FaceRPCEngine",
+                "FaceRPCServer", "FaceRPCClient", "FaceRPCRegistry", "FaceRPCEngine", "FaceRPCONNX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

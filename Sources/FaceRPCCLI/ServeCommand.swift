@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import FaceRPCCore
+import FaceRPCRegistry
 import FaceRPCServer
 import Foundation
 import Logging
@@ -14,7 +15,8 @@ struct ServeCommand: AsyncParsableCommand {
         With neither --unix nor --tcp it listens on both defaults: the Unix socket \
         \(Endpoint.defaultUnixPath) and tcp:127.0.0.1:\(Endpoint.defaultTCPPort). \
         Prints one line per listener when it is ready: "listening on unix:PATH" or \
-        "listening on tcp:HOST:PORT". SIGTERM or SIGINT drains and stops it.
+        "listening on tcp:HOST:PORT". SIGTERM or SIGINT drains and stops it; SIGHUP \
+        reloads every model from --models without dropping a call.
         """
     )
 
@@ -57,6 +59,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Event loop threads for network I/O.")
     var eventLoopThreads: Int = 1
 
+    @Option(help: "Threads each network run may use (default: all cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
     @Flag(help: .hidden)
     var enableDebugService = false
 
@@ -94,10 +99,17 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.limits.frameReadTimeout = .milliseconds(Int64(frameTimeout * 1000))
         configuration.limits.drainGracePeriod = .milliseconds(Int64(drainGrace * 1000))
 
-        let server = FaceRPCServer(configuration: configuration, services: [], catalog: nil, logger: logger)
+        let registry = ModelRegistry.engine(modelsDirectory: models, threads: threads, logger: Logger(label: "facerpc.registry"))
+        let server = FaceRPCServer(configuration: configuration, services: [],
+                                   catalog: RegistryCatalog(registry: registry), logger: logger)
         let signals = SignalWatcher { signal in
             logger.info("signal received", metadata: ["signal": "\(signal)"])
-            server.initiateGracefulShutdown()
+            if signal == SIGHUP {
+                // Reload every model from disk; a model that fails keeps serving its previous version.
+                Thread.detachNewThread { registry.reloadAll(logger: logger) }
+            } else {
+                server.initiateGracefulShutdown()
+            }
         }
         let bound: [Endpoint]
         do {
@@ -116,19 +128,28 @@ struct ServeCommand: AsyncParsableCommand {
             print("listening on \(endpoint)")
         }
         fflush(nil)
+        // Models load after the listeners are up, so health can say which are
+        // still loading; loading is blocking work, so it gets its own thread.
+        Thread.detachNewThread {
+            registry.loadAll()
+            for model in registry.descriptors() {
+                logger.info("model", metadata: ["name": "\(model.name)", "state": "\(model.state)",
+                                                "version": "\(model.version)", "error": "\(model.error ?? "")"])
+            }
+        }
         await server.waitUntilStopped()
         withExtendedLifetime(signals) {}
     }
 }
 
-/// Turns SIGTERM and SIGINT into a callback (on a Dispatch queue, never in
+/// Turns SIGTERM, SIGINT and SIGHUP into a callback (on a Dispatch queue, never in
 /// signal context), so the server can drain instead of dying mid-call.
 final class SignalWatcher {
     private let sources: [any DispatchSourceSignal]
 
     init(_ handler: @escaping @Sendable (Int32) -> Void) {
         var sources: [any DispatchSourceSignal] = []
-        for number in [SIGTERM, SIGINT] {
+        for number in [SIGTERM, SIGINT, SIGHUP] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { handler(number) }
