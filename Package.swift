@@ -10,6 +10,7 @@
 //   FaceRPCRegistry named models, versions, health, hot swap
 //   FaceRPCImage    JPEG decode/encode (libturbojpeg), EXIF, resampling, face chips
 //   FaceRPCDetection face detection (MTCNN on our engine), 5-point landmarks
+//   FaceRPCPredict  the Predict pipeline: compute pool, dynamic batching, response building
 //   FaceRPCServer   SwiftNIO server: sockets, connections, dispatch, services
 //   FaceRPCClient   SwiftNIO client used by the CLI and tests
 //   FaceRPCCLI      the `facerpc` command
@@ -108,6 +109,15 @@ let package = Package(
             swiftSettings: swiftSettings + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
 
+        .target(
+            name: "FaceRPCPredict",
+            dependencies: [
+                "FaceRPCCore", "FaceRPCProtos", "FaceRPCImage", "FaceRPCDetection", "FaceRPCRegistry", "FaceRPCEngine",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Serving
         .target(
             name: "FaceRPCServer",
@@ -132,7 +142,7 @@ let package = Package(
         .executableTarget(
             name: "FaceRPCCLI",
             dependencies: [
-                "FaceRPCServer", "FaceRPCClient", "FaceRPCRegistry", "FaceRPCEngine", "FaceRPCONNX",
+                "FaceRPCServer", "FaceRPCClient", "FaceRPCRegistry", "FaceRPCEngine", "FaceRPCONNX", "FaceRPCPredict",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -151,6 +161,7 @@ let package = Package(
         .testTarget(name: "FaceRPCONNXTests", dependencies: ["FaceRPCONNX", "FaceRPCEngine"]),
         .testTarget(name: "FaceRPCImageTests", dependencies: ["FaceRPCImage"]),
         .testTarget(name: "FaceRPCDetectionTests", dependencies: ["FaceRPCDetection", "FaceRPCImage", "FaceRPCEngine"]),
+        .testTarget(name: "FaceRPCPredictTests", dependencies: ["FaceRPCPredict", "FaceRPCCore", "FaceRPCRegistry", "FaceRPCEngine"]),
         .testTarget(name: "FaceRPCRegistryTests", dependencies: ["FaceRPCRegistry", "FaceRPCEngine"]),
         .testTarget(name: "FaceRPCCLITests", dependencies: [
             "FaceRPCClient", "FaceRPCCore", "FaceRPCProtos",
