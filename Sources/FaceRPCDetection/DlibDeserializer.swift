@@ -149,10 +149,11 @@ struct DlibDecoder {
         return count
     }
 
-    /// A `dlib::matrix<float,0,1>` (column vector): rows and columns as
-    /// negated `long`s (dlib's newer header; the older positive form is
-    /// accepted too), then the elements row by row.
-    mutating func readFloatColumn(_ what: StaticString, limit: Int) throws(DlibDeserializationError) -> [Float] {
+    /// A `dlib::matrix<float,0,1>` (column vector) header: rows and columns
+    /// as negated `long`s (dlib's newer header; the older positive form is
+    /// accepted too). Returns the row count, checked against `limit` and
+    /// against the bytes left.
+    mutating func readColumnHeader(_ what: StaticString, limit: Int) throws(DlibDeserializationError) -> Int {
         let start = offset
         let rows = try readSigned(byteWidth: 8, what).magnitude
         let cols = try readSigned(byteWidth: 8, what).magnitude
@@ -167,6 +168,12 @@ struct DlibDecoder {
         guard count <= remaining / 4 else {
             throw DlibDeserializationError(.truncated, offset: start, "\(what) has \(count) rows but only \(remaining) bytes remain")
         }
+        return count
+    }
+
+    /// A `dlib::matrix<float,0,1>`: header, then the elements in order.
+    mutating func readFloatColumn(_ what: StaticString, limit: Int) throws(DlibDeserializationError) -> [Float] {
+        let count = try readColumnHeader(what, limit: limit)
         var values = [Float]()
         values.reserveCapacity(count)
         for _ in 0..<count {

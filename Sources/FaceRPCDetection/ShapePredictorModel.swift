@@ -36,6 +36,8 @@ struct ShapePredictorTree: Sendable, Equatable {
     /// First split in ``ShapePredictorModel/splits``; the tree has `splitCount` of them in heap order.
     var splitStart: Int
     var splitCount: Int
+    /// Levels of splits: `splitCount == 2^depth - 1`.
+    var depth: Int
     /// First float of leaf 0 in ``ShapePredictorModel/leafValues``; leaves are `shapeLength` floats apart.
     var leafStart: Int
 }
@@ -67,6 +69,8 @@ struct ShapePredictorModel: Sendable, Equatable {
     var deltas: [Float]
     /// Largest `featureCount` of any cascade: the size of the feature scratch buffer.
     var maxFeatureCount: Int
+    /// Largest number of trees in any cascade: the size of the leaf-offset scratch buffer.
+    var maxTreeCount: Int
 
     var shapeLength: Int { numParts * 2 }
 
@@ -109,13 +113,11 @@ struct ShapePredictorModel: Sendable, Equatable {
             // A tree takes at least 4 bytes: two vector lengths of at least 2 bytes.
             let treeCount = try decoder.readCount("number of trees in a cascade", limit: Limits.maxTreesPerCascade, minBytesPerElement: 4)
             let treeStart = trees.count
-            trees.reserveCapacity(trees.count + treeCount)
             for _ in 0..<treeCount {
                 let splitsOffset = decoder.offset
                 // A split takes at least 8 bytes: two integers of 2, a float of 4.
                 let splitCount = try decoder.readCount("number of splits in a tree", limit: maxSplitsPerTree, minBytesPerElement: 8)
                 let splitStart = splits.count
-                splits.reserveCapacity(splits.count + splitCount)
                 for _ in 0..<splitCount {
                     let idx1 = try decoder.readUInt64("split idx1")
                     let idx2 = try decoder.readUInt64("split idx2")
@@ -135,16 +137,17 @@ struct ShapePredictorModel: Sendable, Equatable {
                     throw DlibDeserializationError(.inconsistent, offset: leavesOffset, "tree has \(splitCount) splits and \(leafCount) leaves, expected a complete tree")
                 }
                 let leafStart = leafValues.count
-                leafValues.reserveCapacity(leafValues.count + leafCount * shapeLength)
                 for _ in 0..<leafCount {
                     let leafOffset = decoder.offset
-                    let leaf = try decoder.readFloatColumn("leaf value", limit: Limits.maxParts * 2)
-                    guard leaf.count == shapeLength else {
-                        throw DlibDeserializationError(.inconsistent, offset: leafOffset, "leaf value has \(leaf.count) entries, expected \(shapeLength)")
+                    let leafLength = try decoder.readColumnHeader("leaf value", limit: Limits.maxParts * 2)
+                    guard leafLength == shapeLength else {
+                        throw DlibDeserializationError(.inconsistent, offset: leafOffset, "leaf value has \(leafLength) entries, expected \(shapeLength)")
                     }
-                    leafValues.append(contentsOf: leaf)
+                    for _ in 0..<shapeLength {
+                        leafValues.append(try decoder.readFiniteFloat("leaf value"))
+                    }
                 }
-                trees.append(ShapePredictorTree(splitStart: splitStart, splitCount: splitCount, leafStart: leafStart))
+                trees.append(ShapePredictorTree(splitStart: splitStart, splitCount: splitCount, depth: leafCount.trailingZeroBitCount, leafStart: leafStart))
             }
             cascades.append(ShapePredictorCascade(featureStart: 0, featureCount: 0, treeStart: treeStart, treeEnd: trees.count))
         }
@@ -165,7 +168,6 @@ struct ShapePredictorModel: Sendable, Equatable {
             cascades[c].featureStart = anchors.count
             cascades[c].featureCount = featureCount
             maxFeatureCount = max(maxFeatureCount, featureCount)
-            anchors.reserveCapacity(anchors.count + featureCount)
             for _ in 0..<featureCount {
                 let anchorOffset = decoder.offset
                 let anchor = try decoder.readUInt64("anchor index")
@@ -209,6 +211,7 @@ struct ShapePredictorModel: Sendable, Equatable {
         self.anchors = anchors
         self.deltas = deltas
         self.maxFeatureCount = maxFeatureCount
+        self.maxTreeCount = cascades.map { $0.treeEnd - $0.treeStart }.max() ?? 0
     }
 
     /// Reads a whole file with POSIX calls, refusing files above `limit` bytes

@@ -321,14 +321,15 @@ struct ShapePredictorDeserializerTests {
         // Offsets spread over the file plus both ends; each parse reads up to the cut.
         var cuts = Set([0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, bytes.count - 1, bytes.count - 2, bytes.count - 3, bytes.count - 7])
         var rng = SplitMix64(seed: 11)
-        for _ in 0..<16 { cuts.insert(Int(rng.next() % UInt64(bytes.count))) }
+        for _ in 0..<6 { cuts.insert(Int(rng.next() % UInt64(bytes.count))) }
         for cut in cuts.sorted() {
             #expect(throws: DlibDeserializationError.self, "cut at \(cut)") {
                 _ = try ShapePredictor(serialized: Array(bytes[0..<cut]))
             }
         }
-        // Structural bytes near the start: version, header, first counts.
-        for position in 0..<64 {
+        // Version, matrix header and the first floats: flips there either
+        // break the structure or change a value (a full, slow parse in debug).
+        for position in 0..<12 {
             var corrupt = bytes
             corrupt[position] ^= 0xF0
             do {
