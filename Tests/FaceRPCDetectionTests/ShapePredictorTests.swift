@@ -92,6 +92,64 @@ struct ShapePredictorTests {
         #expect(tiny.allSatisfy { $0 == Point2(x: 5, y: 5) })
     }
 
+    /// dlib's algorithm written plainly from the synthetic model's own data
+    /// (not the parsed, flattened model): one tree at a time, leaves added as
+    /// soon as they are found.
+    static func referencePredict(_ m: SyntheticShapePredictor, _ image: GrayImage, _ box: Rect) -> [Point2] {
+        var shape = m.initialShape
+        let n = shape.count / 2
+        func toImage(_ x: Float, _ y: Float) -> (Double, Double) {
+            ((box.width - 1) * Double(x) + box.x, (box.height - 1) * Double(y) + box.y)
+        }
+        for (c, forest) in m.forests.enumerated() {
+            var mfx = 0.0, mfy = 0.0, mtx = 0.0, mty = 0.0
+            for i in 0..<n {
+                mfx += Double(m.initialShape[2 * i]); mfy += Double(m.initialShape[2 * i + 1])
+                mtx += Double(shape[2 * i]); mty += Double(shape[2 * i + 1])
+            }
+            mfx /= Double(n); mfy /= Double(n); mtx /= Double(n); mty /= Double(n)
+            var sigma = 0.0, dot = 0.0, cross = 0.0
+            for i in 0..<n {
+                let fx = Double(m.initialShape[2 * i]) - mfx, fy = Double(m.initialShape[2 * i + 1]) - mfy
+                let tx = Double(shape[2 * i]) - mtx, ty = Double(shape[2 * i + 1]) - mty
+                sigma += fx * fx + fy * fy; dot += fx * tx + fy * ty; cross += fx * ty - fy * tx
+            }
+            let a = Float(dot / sigma), b = Float(cross / sigma)
+            let features: [Float] = zip(m.anchors[c], m.deltas[c]).map { anchor, delta in
+                let x = (a * delta.0 + -b * delta.1) + shape[2 * Int(anchor)]
+                let y = (b * delta.0 + a * delta.1) + shape[2 * Int(anchor) + 1]
+                let (ix, iy) = toImage(x, y)
+                let px = (ix + 0.5).rounded(.down), py = (iy + 0.5).rounded(.down)
+                guard px >= 0, py >= 0, px < Double(image.width), py < Double(image.height) else { return 0 }
+                return Float(image.pixels[Int(py) * image.width + Int(px)])
+            }
+            for tree in forest {
+                var i = 0
+                while i < tree.splits.count {
+                    let (i1, i2, t) = tree.splits[i]
+                    i = features[Int(i1)] - features[Int(i2)] > t ? 2 * i + 1 : 2 * i + 2
+                }
+                let leaf = tree.leaves[i - tree.splits.count]
+                for j in 0..<shape.count { shape[j] += leaf[j] }
+            }
+        }
+        return (0..<n).map { i in
+            let (x, y) = toImage(shape[2 * i], shape[2 * i + 1])
+            return Point2(x: x, y: y)
+        }
+    }
+
+    @Test("optimised inference equals a plain implementation of dlib's algorithm", arguments: [5, 7])
+    func matchesReference(parts: Int) throws {
+        // 5 parts takes the in-register path, 7 the general one.
+        let synthetic = SyntheticShapePredictor(parts: parts, cascades: 4, trees: 30, depth: 3, features: 50, seed: UInt64(parts))
+        let predictor = try ShapePredictor(serialized: synthetic.serialized)
+        let image = Self.noiseImage(width: 90, height: 70, seed: 9)
+        for box in [Rect(x: 10, y: 5, width: 50, height: 50), Rect(x: -20, y: 30, width: 70, height: 61), Rect(x: 33.5, y: 2.25, width: 20, height: 31)] {
+            #expect(predictor.predictSubpixel(image, box: box) == Self.referencePredict(synthetic, image, box))
+        }
+    }
+
     @Test("concurrent predictions agree")
     func concurrent() async throws {
         let predictor = try Self.synthetic()
