@@ -148,12 +148,12 @@ public final class ShapePredictor: Sendable {
                         leafOffsets[slot] = tree.leafStart &+ (node &- tree.splitCount) &* shapeLength
                         slot &+= 1
                     }
-                    if shapeLength == 10 {
+                    if shapeLength == 10, let leafBase = leafValues.baseAddress {
                         // The 5-point model: keep the shape in registers for
                         // the whole stage instead of a load and store per
                         // leaf. Lane-wise adds in the same order, so the same
                         // floats as the loop below.
-                        let raw = UnsafeRawPointer(leafValues.baseAddress!)
+                        let raw = UnsafeRawPointer(leafBase)
                         let stride = MemoryLayout<Float>.stride
                         var head = SIMD8<Float>(current[0..<8])
                         var tail = SIMD2<Float>(current[8], current[9])

@@ -90,6 +90,13 @@ struct ShapePredictorTests {
         #expect(huge.count == 5)
         let tiny = predictor.predict(image, box: Rect(x: 5, y: 5, width: 1, height: 1))
         #expect(tiny.allSatisfy { $0 == Point2(x: 5, y: 5) })
+
+        // Stages without trees (nothing to add, no leaves stored at all) leave the mean shape.
+        let treeless = SyntheticShapePredictor(parts: 5, cascades: 2, trees: 0, depth: 2, features: 4, seed: 6)
+        let still = try ShapePredictor(serialized: treeless.serialized)
+        let box = Rect(x: 0, y: 0, width: 11, height: 11)
+        let expected = (0..<5).map { Point2(x: 10 * Double(treeless.initialShape[2 * $0]), y: 10 * Double(treeless.initialShape[2 * $0 + 1])) }
+        #expect(still.predictSubpixel(image, box: box) == expected)
     }
 
     /// dlib's algorithm written plainly from the synthetic model's own data
