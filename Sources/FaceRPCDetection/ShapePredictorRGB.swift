@@ -27,12 +27,13 @@ extension ShapePredictor {
     /// result as dlib's `shape_predictor` called with the RGB array.
     ///
     /// Converts the whole image; to predict several faces in one image,
-    /// convert once and call ``predict(_:box:)-(GrayImage,_)`` per face.
+    /// convert once with ``FaceRPCImage/GrayImage/init(dlibGrayscaleOf:)`` and
+    /// call the `GrayImage` overload per face.
     public func predict(_ image: RGBImage, box: Rect) -> [Point2] {
         predict(GrayImage(dlibGrayscaleOf: image), box: box)
     }
 
-    /// Unrounded variant of ``predict(_:box:)-(RGBImage,_)``.
+    /// The RGB counterpart of the `GrayImage` `predictSubpixel(_:box:)`: no final rounding.
     public func predictSubpixel(_ image: RGBImage, box: Rect) -> [Point2] {
         predictSubpixel(GrayImage(dlibGrayscaleOf: image), box: box)
     }
