@@ -17,6 +17,16 @@ PROTOBUF_C__BEGIN_DECLS
 
 
 typedef struct Onnx__ModelProto Onnx__ModelProto;
+typedef struct Onnx__OperatorSetIdProto Onnx__OperatorSetIdProto;
+typedef struct Onnx__GraphProto Onnx__GraphProto;
+typedef struct Onnx__NodeProto Onnx__NodeProto;
+typedef struct Onnx__AttributeProto Onnx__AttributeProto;
+typedef struct Onnx__TensorProto Onnx__TensorProto;
+typedef struct Onnx__ValueInfoProto Onnx__ValueInfoProto;
+typedef struct Onnx__TypeProto Onnx__TypeProto;
+typedef struct Onnx__TypeProto__Tensor Onnx__TypeProto__Tensor;
+typedef struct Onnx__TensorShapeProto Onnx__TensorShapeProto;
+typedef struct Onnx__TensorShapeProto__Dimension Onnx__TensorShapeProto__Dimension;
 
 
 /* --- enums --- */
@@ -29,10 +39,185 @@ struct  Onnx__ModelProto
   ProtobufCMessage base;
   protobuf_c_boolean has_ir_version;
   int64_t ir_version;
+  char *producer_name;
+  char *producer_version;
+  Onnx__GraphProto *graph;
+  size_t n_opset_import;
+  Onnx__OperatorSetIdProto **opset_import;
 };
 #define ONNX__MODEL_PROTO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&onnx__model_proto__descriptor) \
-    , 0, 0 }
+    , 0, 0, NULL, NULL, NULL, 0,NULL }
+
+
+struct  Onnx__OperatorSetIdProto
+{
+  ProtobufCMessage base;
+  char *domain;
+  protobuf_c_boolean has_version;
+  int64_t version;
+};
+#define ONNX__OPERATOR_SET_ID_PROTO__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&onnx__operator_set_id_proto__descriptor) \
+    , NULL, 0, 0 }
+
+
+struct  Onnx__GraphProto
+{
+  ProtobufCMessage base;
+  size_t n_node;
+  Onnx__NodeProto **node;
+  char *name;
+  size_t n_initializer;
+  Onnx__TensorProto **initializer;
+  size_t n_input;
+  Onnx__ValueInfoProto **input;
+  size_t n_output;
+  Onnx__ValueInfoProto **output;
+};
+#define ONNX__GRAPH_PROTO__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&onnx__graph_proto__descriptor) \
+    , 0,NULL, NULL, 0,NULL, 0,NULL, 0,NULL }
+
+
+struct  Onnx__NodeProto
+{
+  ProtobufCMessage base;
+  size_t n_input;
+  char **input;
+  size_t n_output;
+  char **output;
+  char *name;
+  char *op_type;
+  size_t n_attribute;
+  Onnx__AttributeProto **attribute;
+  char *domain;
+};
+#define ONNX__NODE_PROTO__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&onnx__node_proto__descriptor) \
+    , 0,NULL, 0,NULL, NULL, NULL, 0,NULL, NULL }
+
+
+struct  Onnx__AttributeProto
+{
+  ProtobufCMessage base;
+  char *name;
+  protobuf_c_boolean has_f;
+  float f;
+  protobuf_c_boolean has_i;
+  int64_t i;
+  protobuf_c_boolean has_s;
+  ProtobufCBinaryData s;
+  Onnx__TensorProto *t;
+  size_t n_floats;
+  float *floats;
+  size_t n_ints;
+  int64_t *ints;
+  size_t n_strings;
+  ProtobufCBinaryData *strings;
+  /*
+   * AttributeType: FLOAT 1, INT 2, STRING 3, TENSOR 4, GRAPH 5, FLOATS 6,
+   * INTS 7, STRINGS 8, TENSORS 9, GRAPHS 10, SPARSE_TENSOR 11, ...
+   */
+  protobuf_c_boolean has_type;
+  int32_t type;
+  /*
+   * Set when the attribute refers to an attribute of an enclosing function.
+   */
+  char *ref_attr_name;
+};
+#define ONNX__ATTRIBUTE_PROTO__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&onnx__attribute_proto__descriptor) \
+    , NULL, 0, 0, 0, 0, 0, {0,NULL}, NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0, NULL }
+
+
+struct  Onnx__TensorProto
+{
+  ProtobufCMessage base;
+  size_t n_dims;
+  int64_t *dims;
+  /*
+   * DataType: FLOAT 1, INT32 6, INT64 7, DOUBLE 11, ... (see the importer).
+   */
+  protobuf_c_boolean has_data_type;
+  int32_t data_type;
+  size_t n_float_data;
+  float *float_data;
+  size_t n_int32_data;
+  int32_t *int32_data;
+  size_t n_int64_data;
+  int64_t *int64_data;
+  char *name;
+  protobuf_c_boolean has_raw_data;
+  ProtobufCBinaryData raw_data;
+  /*
+   * DataLocation: DEFAULT 0, EXTERNAL 1. External data is refused.
+   */
+  protobuf_c_boolean has_data_location;
+  int32_t data_location;
+};
+#define ONNX__TENSOR_PROTO__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&onnx__tensor_proto__descriptor) \
+    , 0,NULL, 0, 0, 0,NULL, 0,NULL, 0,NULL, NULL, 0, {0,NULL}, 0, 0 }
+
+
+struct  Onnx__ValueInfoProto
+{
+  ProtobufCMessage base;
+  char *name;
+  Onnx__TypeProto *type;
+};
+#define ONNX__VALUE_INFO_PROTO__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&onnx__value_info_proto__descriptor) \
+    , NULL, NULL }
+
+
+struct  Onnx__TypeProto__Tensor
+{
+  ProtobufCMessage base;
+  protobuf_c_boolean has_elem_type;
+  int32_t elem_type;
+  Onnx__TensorShapeProto *shape;
+};
+#define ONNX__TYPE_PROTO__TENSOR__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&onnx__type_proto__tensor__descriptor) \
+    , 0, 0, NULL }
+
+
+struct  Onnx__TypeProto
+{
+  ProtobufCMessage base;
+  /*
+   * The public schema has a oneof here; a tensor is all the importer accepts.
+   */
+  Onnx__TypeProto__Tensor *tensor_type;
+};
+#define ONNX__TYPE_PROTO__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&onnx__type_proto__descriptor) \
+    , NULL }
+
+
+struct  Onnx__TensorShapeProto__Dimension
+{
+  ProtobufCMessage base;
+  protobuf_c_boolean has_dim_value;
+  int64_t dim_value;
+  char *dim_param;
+};
+#define ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&onnx__tensor_shape_proto__dimension__descriptor) \
+    , 0, 0, NULL }
+
+
+struct  Onnx__TensorShapeProto
+{
+  ProtobufCMessage base;
+  size_t n_dim;
+  Onnx__TensorShapeProto__Dimension **dim;
+};
+#define ONNX__TENSOR_SHAPE_PROTO__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&onnx__tensor_shape_proto__descriptor) \
+    , 0,NULL }
 
 
 /* Onnx__ModelProto methods */
@@ -54,10 +239,198 @@ Onnx__ModelProto *
 void   onnx__model_proto__free_unpacked
                      (Onnx__ModelProto *message,
                       ProtobufCAllocator *allocator);
+/* Onnx__OperatorSetIdProto methods */
+void   onnx__operator_set_id_proto__init
+                     (Onnx__OperatorSetIdProto         *message);
+size_t onnx__operator_set_id_proto__get_packed_size
+                     (const Onnx__OperatorSetIdProto   *message);
+size_t onnx__operator_set_id_proto__pack
+                     (const Onnx__OperatorSetIdProto   *message,
+                      uint8_t             *out);
+size_t onnx__operator_set_id_proto__pack_to_buffer
+                     (const Onnx__OperatorSetIdProto   *message,
+                      ProtobufCBuffer     *buffer);
+Onnx__OperatorSetIdProto *
+       onnx__operator_set_id_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   onnx__operator_set_id_proto__free_unpacked
+                     (Onnx__OperatorSetIdProto *message,
+                      ProtobufCAllocator *allocator);
+/* Onnx__GraphProto methods */
+void   onnx__graph_proto__init
+                     (Onnx__GraphProto         *message);
+size_t onnx__graph_proto__get_packed_size
+                     (const Onnx__GraphProto   *message);
+size_t onnx__graph_proto__pack
+                     (const Onnx__GraphProto   *message,
+                      uint8_t             *out);
+size_t onnx__graph_proto__pack_to_buffer
+                     (const Onnx__GraphProto   *message,
+                      ProtobufCBuffer     *buffer);
+Onnx__GraphProto *
+       onnx__graph_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   onnx__graph_proto__free_unpacked
+                     (Onnx__GraphProto *message,
+                      ProtobufCAllocator *allocator);
+/* Onnx__NodeProto methods */
+void   onnx__node_proto__init
+                     (Onnx__NodeProto         *message);
+size_t onnx__node_proto__get_packed_size
+                     (const Onnx__NodeProto   *message);
+size_t onnx__node_proto__pack
+                     (const Onnx__NodeProto   *message,
+                      uint8_t             *out);
+size_t onnx__node_proto__pack_to_buffer
+                     (const Onnx__NodeProto   *message,
+                      ProtobufCBuffer     *buffer);
+Onnx__NodeProto *
+       onnx__node_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   onnx__node_proto__free_unpacked
+                     (Onnx__NodeProto *message,
+                      ProtobufCAllocator *allocator);
+/* Onnx__AttributeProto methods */
+void   onnx__attribute_proto__init
+                     (Onnx__AttributeProto         *message);
+size_t onnx__attribute_proto__get_packed_size
+                     (const Onnx__AttributeProto   *message);
+size_t onnx__attribute_proto__pack
+                     (const Onnx__AttributeProto   *message,
+                      uint8_t             *out);
+size_t onnx__attribute_proto__pack_to_buffer
+                     (const Onnx__AttributeProto   *message,
+                      ProtobufCBuffer     *buffer);
+Onnx__AttributeProto *
+       onnx__attribute_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   onnx__attribute_proto__free_unpacked
+                     (Onnx__AttributeProto *message,
+                      ProtobufCAllocator *allocator);
+/* Onnx__TensorProto methods */
+void   onnx__tensor_proto__init
+                     (Onnx__TensorProto         *message);
+size_t onnx__tensor_proto__get_packed_size
+                     (const Onnx__TensorProto   *message);
+size_t onnx__tensor_proto__pack
+                     (const Onnx__TensorProto   *message,
+                      uint8_t             *out);
+size_t onnx__tensor_proto__pack_to_buffer
+                     (const Onnx__TensorProto   *message,
+                      ProtobufCBuffer     *buffer);
+Onnx__TensorProto *
+       onnx__tensor_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   onnx__tensor_proto__free_unpacked
+                     (Onnx__TensorProto *message,
+                      ProtobufCAllocator *allocator);
+/* Onnx__ValueInfoProto methods */
+void   onnx__value_info_proto__init
+                     (Onnx__ValueInfoProto         *message);
+size_t onnx__value_info_proto__get_packed_size
+                     (const Onnx__ValueInfoProto   *message);
+size_t onnx__value_info_proto__pack
+                     (const Onnx__ValueInfoProto   *message,
+                      uint8_t             *out);
+size_t onnx__value_info_proto__pack_to_buffer
+                     (const Onnx__ValueInfoProto   *message,
+                      ProtobufCBuffer     *buffer);
+Onnx__ValueInfoProto *
+       onnx__value_info_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   onnx__value_info_proto__free_unpacked
+                     (Onnx__ValueInfoProto *message,
+                      ProtobufCAllocator *allocator);
+/* Onnx__TypeProto__Tensor methods */
+void   onnx__type_proto__tensor__init
+                     (Onnx__TypeProto__Tensor         *message);
+/* Onnx__TypeProto methods */
+void   onnx__type_proto__init
+                     (Onnx__TypeProto         *message);
+size_t onnx__type_proto__get_packed_size
+                     (const Onnx__TypeProto   *message);
+size_t onnx__type_proto__pack
+                     (const Onnx__TypeProto   *message,
+                      uint8_t             *out);
+size_t onnx__type_proto__pack_to_buffer
+                     (const Onnx__TypeProto   *message,
+                      ProtobufCBuffer     *buffer);
+Onnx__TypeProto *
+       onnx__type_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   onnx__type_proto__free_unpacked
+                     (Onnx__TypeProto *message,
+                      ProtobufCAllocator *allocator);
+/* Onnx__TensorShapeProto__Dimension methods */
+void   onnx__tensor_shape_proto__dimension__init
+                     (Onnx__TensorShapeProto__Dimension         *message);
+/* Onnx__TensorShapeProto methods */
+void   onnx__tensor_shape_proto__init
+                     (Onnx__TensorShapeProto         *message);
+size_t onnx__tensor_shape_proto__get_packed_size
+                     (const Onnx__TensorShapeProto   *message);
+size_t onnx__tensor_shape_proto__pack
+                     (const Onnx__TensorShapeProto   *message,
+                      uint8_t             *out);
+size_t onnx__tensor_shape_proto__pack_to_buffer
+                     (const Onnx__TensorShapeProto   *message,
+                      ProtobufCBuffer     *buffer);
+Onnx__TensorShapeProto *
+       onnx__tensor_shape_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   onnx__tensor_shape_proto__free_unpacked
+                     (Onnx__TensorShapeProto *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Onnx__ModelProto_Closure)
                  (const Onnx__ModelProto *message,
+                  void *closure_data);
+typedef void (*Onnx__OperatorSetIdProto_Closure)
+                 (const Onnx__OperatorSetIdProto *message,
+                  void *closure_data);
+typedef void (*Onnx__GraphProto_Closure)
+                 (const Onnx__GraphProto *message,
+                  void *closure_data);
+typedef void (*Onnx__NodeProto_Closure)
+                 (const Onnx__NodeProto *message,
+                  void *closure_data);
+typedef void (*Onnx__AttributeProto_Closure)
+                 (const Onnx__AttributeProto *message,
+                  void *closure_data);
+typedef void (*Onnx__TensorProto_Closure)
+                 (const Onnx__TensorProto *message,
+                  void *closure_data);
+typedef void (*Onnx__ValueInfoProto_Closure)
+                 (const Onnx__ValueInfoProto *message,
+                  void *closure_data);
+typedef void (*Onnx__TypeProto__Tensor_Closure)
+                 (const Onnx__TypeProto__Tensor *message,
+                  void *closure_data);
+typedef void (*Onnx__TypeProto_Closure)
+                 (const Onnx__TypeProto *message,
+                  void *closure_data);
+typedef void (*Onnx__TensorShapeProto__Dimension_Closure)
+                 (const Onnx__TensorShapeProto__Dimension *message,
+                  void *closure_data);
+typedef void (*Onnx__TensorShapeProto_Closure)
+                 (const Onnx__TensorShapeProto *message,
                   void *closure_data);
 
 /* --- services --- */
@@ -66,6 +439,16 @@ typedef void (*Onnx__ModelProto_Closure)
 /* --- descriptors --- */
 
 extern const ProtobufCMessageDescriptor onnx__model_proto__descriptor;
+extern const ProtobufCMessageDescriptor onnx__operator_set_id_proto__descriptor;
+extern const ProtobufCMessageDescriptor onnx__graph_proto__descriptor;
+extern const ProtobufCMessageDescriptor onnx__node_proto__descriptor;
+extern const ProtobufCMessageDescriptor onnx__attribute_proto__descriptor;
+extern const ProtobufCMessageDescriptor onnx__tensor_proto__descriptor;
+extern const ProtobufCMessageDescriptor onnx__value_info_proto__descriptor;
+extern const ProtobufCMessageDescriptor onnx__type_proto__descriptor;
+extern const ProtobufCMessageDescriptor onnx__type_proto__tensor__descriptor;
+extern const ProtobufCMessageDescriptor onnx__tensor_shape_proto__descriptor;
+extern const ProtobufCMessageDescriptor onnx__tensor_shape_proto__dimension__descriptor;
 
 PROTOBUF_C__END_DECLS
 

@@ -53,7 +53,379 @@ void   onnx__model_proto__free_unpacked
   assert(message->base.descriptor == &onnx__model_proto__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor onnx__model_proto__field_descriptors[1] =
+void   onnx__operator_set_id_proto__init
+                     (Onnx__OperatorSetIdProto         *message)
+{
+  static const Onnx__OperatorSetIdProto init_value = ONNX__OPERATOR_SET_ID_PROTO__INIT;
+  *message = init_value;
+}
+size_t onnx__operator_set_id_proto__get_packed_size
+                     (const Onnx__OperatorSetIdProto *message)
+{
+  assert(message->base.descriptor == &onnx__operator_set_id_proto__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t onnx__operator_set_id_proto__pack
+                     (const Onnx__OperatorSetIdProto *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &onnx__operator_set_id_proto__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t onnx__operator_set_id_proto__pack_to_buffer
+                     (const Onnx__OperatorSetIdProto *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &onnx__operator_set_id_proto__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Onnx__OperatorSetIdProto *
+       onnx__operator_set_id_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Onnx__OperatorSetIdProto *)
+     protobuf_c_message_unpack (&onnx__operator_set_id_proto__descriptor,
+                                allocator, len, data);
+}
+void   onnx__operator_set_id_proto__free_unpacked
+                     (Onnx__OperatorSetIdProto *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &onnx__operator_set_id_proto__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   onnx__graph_proto__init
+                     (Onnx__GraphProto         *message)
+{
+  static const Onnx__GraphProto init_value = ONNX__GRAPH_PROTO__INIT;
+  *message = init_value;
+}
+size_t onnx__graph_proto__get_packed_size
+                     (const Onnx__GraphProto *message)
+{
+  assert(message->base.descriptor == &onnx__graph_proto__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t onnx__graph_proto__pack
+                     (const Onnx__GraphProto *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &onnx__graph_proto__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t onnx__graph_proto__pack_to_buffer
+                     (const Onnx__GraphProto *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &onnx__graph_proto__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Onnx__GraphProto *
+       onnx__graph_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Onnx__GraphProto *)
+     protobuf_c_message_unpack (&onnx__graph_proto__descriptor,
+                                allocator, len, data);
+}
+void   onnx__graph_proto__free_unpacked
+                     (Onnx__GraphProto *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &onnx__graph_proto__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   onnx__node_proto__init
+                     (Onnx__NodeProto         *message)
+{
+  static const Onnx__NodeProto init_value = ONNX__NODE_PROTO__INIT;
+  *message = init_value;
+}
+size_t onnx__node_proto__get_packed_size
+                     (const Onnx__NodeProto *message)
+{
+  assert(message->base.descriptor == &onnx__node_proto__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t onnx__node_proto__pack
+                     (const Onnx__NodeProto *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &onnx__node_proto__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t onnx__node_proto__pack_to_buffer
+                     (const Onnx__NodeProto *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &onnx__node_proto__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Onnx__NodeProto *
+       onnx__node_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Onnx__NodeProto *)
+     protobuf_c_message_unpack (&onnx__node_proto__descriptor,
+                                allocator, len, data);
+}
+void   onnx__node_proto__free_unpacked
+                     (Onnx__NodeProto *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &onnx__node_proto__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   onnx__attribute_proto__init
+                     (Onnx__AttributeProto         *message)
+{
+  static const Onnx__AttributeProto init_value = ONNX__ATTRIBUTE_PROTO__INIT;
+  *message = init_value;
+}
+size_t onnx__attribute_proto__get_packed_size
+                     (const Onnx__AttributeProto *message)
+{
+  assert(message->base.descriptor == &onnx__attribute_proto__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t onnx__attribute_proto__pack
+                     (const Onnx__AttributeProto *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &onnx__attribute_proto__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t onnx__attribute_proto__pack_to_buffer
+                     (const Onnx__AttributeProto *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &onnx__attribute_proto__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Onnx__AttributeProto *
+       onnx__attribute_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Onnx__AttributeProto *)
+     protobuf_c_message_unpack (&onnx__attribute_proto__descriptor,
+                                allocator, len, data);
+}
+void   onnx__attribute_proto__free_unpacked
+                     (Onnx__AttributeProto *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &onnx__attribute_proto__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   onnx__tensor_proto__init
+                     (Onnx__TensorProto         *message)
+{
+  static const Onnx__TensorProto init_value = ONNX__TENSOR_PROTO__INIT;
+  *message = init_value;
+}
+size_t onnx__tensor_proto__get_packed_size
+                     (const Onnx__TensorProto *message)
+{
+  assert(message->base.descriptor == &onnx__tensor_proto__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t onnx__tensor_proto__pack
+                     (const Onnx__TensorProto *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &onnx__tensor_proto__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t onnx__tensor_proto__pack_to_buffer
+                     (const Onnx__TensorProto *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &onnx__tensor_proto__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Onnx__TensorProto *
+       onnx__tensor_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Onnx__TensorProto *)
+     protobuf_c_message_unpack (&onnx__tensor_proto__descriptor,
+                                allocator, len, data);
+}
+void   onnx__tensor_proto__free_unpacked
+                     (Onnx__TensorProto *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &onnx__tensor_proto__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   onnx__value_info_proto__init
+                     (Onnx__ValueInfoProto         *message)
+{
+  static const Onnx__ValueInfoProto init_value = ONNX__VALUE_INFO_PROTO__INIT;
+  *message = init_value;
+}
+size_t onnx__value_info_proto__get_packed_size
+                     (const Onnx__ValueInfoProto *message)
+{
+  assert(message->base.descriptor == &onnx__value_info_proto__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t onnx__value_info_proto__pack
+                     (const Onnx__ValueInfoProto *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &onnx__value_info_proto__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t onnx__value_info_proto__pack_to_buffer
+                     (const Onnx__ValueInfoProto *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &onnx__value_info_proto__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Onnx__ValueInfoProto *
+       onnx__value_info_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Onnx__ValueInfoProto *)
+     protobuf_c_message_unpack (&onnx__value_info_proto__descriptor,
+                                allocator, len, data);
+}
+void   onnx__value_info_proto__free_unpacked
+                     (Onnx__ValueInfoProto *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &onnx__value_info_proto__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   onnx__type_proto__tensor__init
+                     (Onnx__TypeProto__Tensor         *message)
+{
+  static const Onnx__TypeProto__Tensor init_value = ONNX__TYPE_PROTO__TENSOR__INIT;
+  *message = init_value;
+}
+void   onnx__type_proto__init
+                     (Onnx__TypeProto         *message)
+{
+  static const Onnx__TypeProto init_value = ONNX__TYPE_PROTO__INIT;
+  *message = init_value;
+}
+size_t onnx__type_proto__get_packed_size
+                     (const Onnx__TypeProto *message)
+{
+  assert(message->base.descriptor == &onnx__type_proto__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t onnx__type_proto__pack
+                     (const Onnx__TypeProto *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &onnx__type_proto__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t onnx__type_proto__pack_to_buffer
+                     (const Onnx__TypeProto *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &onnx__type_proto__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Onnx__TypeProto *
+       onnx__type_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Onnx__TypeProto *)
+     protobuf_c_message_unpack (&onnx__type_proto__descriptor,
+                                allocator, len, data);
+}
+void   onnx__type_proto__free_unpacked
+                     (Onnx__TypeProto *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &onnx__type_proto__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   onnx__tensor_shape_proto__dimension__init
+                     (Onnx__TensorShapeProto__Dimension         *message)
+{
+  static const Onnx__TensorShapeProto__Dimension init_value = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT;
+  *message = init_value;
+}
+void   onnx__tensor_shape_proto__init
+                     (Onnx__TensorShapeProto         *message)
+{
+  static const Onnx__TensorShapeProto init_value = ONNX__TENSOR_SHAPE_PROTO__INIT;
+  *message = init_value;
+}
+size_t onnx__tensor_shape_proto__get_packed_size
+                     (const Onnx__TensorShapeProto *message)
+{
+  assert(message->base.descriptor == &onnx__tensor_shape_proto__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t onnx__tensor_shape_proto__pack
+                     (const Onnx__TensorShapeProto *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &onnx__tensor_shape_proto__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t onnx__tensor_shape_proto__pack_to_buffer
+                     (const Onnx__TensorShapeProto *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &onnx__tensor_shape_proto__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Onnx__TensorShapeProto *
+       onnx__tensor_shape_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Onnx__TensorShapeProto *)
+     protobuf_c_message_unpack (&onnx__tensor_shape_proto__descriptor,
+                                allocator, len, data);
+}
+void   onnx__tensor_shape_proto__free_unpacked
+                     (Onnx__TensorShapeProto *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &onnx__tensor_shape_proto__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+static const ProtobufCFieldDescriptor onnx__model_proto__field_descriptors[5] =
 {
   {
     "ir_version",
@@ -67,14 +439,67 @@ static const ProtobufCFieldDescriptor onnx__model_proto__field_descriptors[1] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "producer_name",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__ModelProto, producer_name),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "producer_version",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__ModelProto, producer_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "graph",
+    7,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__ModelProto, graph),
+    &onnx__graph_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "opset_import",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Onnx__ModelProto, n_opset_import),
+    offsetof(Onnx__ModelProto, opset_import),
+    &onnx__operator_set_id_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned onnx__model_proto__field_indices_by_name[] = {
+  3,   /* field[3] = graph */
   0,   /* field[0] = ir_version */
+  4,   /* field[4] = opset_import */
+  1,   /* field[1] = producer_name */
+  2,   /* field[2] = producer_version */
 };
-static const ProtobufCIntRange onnx__model_proto__number_ranges[1 + 1] =
+static const ProtobufCIntRange onnx__model_proto__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 7, 3 },
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor onnx__model_proto__descriptor =
 {
@@ -84,10 +509,775 @@ const ProtobufCMessageDescriptor onnx__model_proto__descriptor =
   "Onnx__ModelProto",
   "onnx",
   sizeof(Onnx__ModelProto),
-  1,
+  5,
   onnx__model_proto__field_descriptors,
   onnx__model_proto__field_indices_by_name,
-  1,  onnx__model_proto__number_ranges,
+  2,  onnx__model_proto__number_ranges,
   (ProtobufCMessageInit) onnx__model_proto__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor onnx__operator_set_id_proto__field_descriptors[2] =
+{
+  {
+    "domain",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__OperatorSetIdProto, domain),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "version",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Onnx__OperatorSetIdProto, has_version),
+    offsetof(Onnx__OperatorSetIdProto, version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned onnx__operator_set_id_proto__field_indices_by_name[] = {
+  0,   /* field[0] = domain */
+  1,   /* field[1] = version */
+};
+static const ProtobufCIntRange onnx__operator_set_id_proto__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor onnx__operator_set_id_proto__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "onnx.OperatorSetIdProto",
+  "OperatorSetIdProto",
+  "Onnx__OperatorSetIdProto",
+  "onnx",
+  sizeof(Onnx__OperatorSetIdProto),
+  2,
+  onnx__operator_set_id_proto__field_descriptors,
+  onnx__operator_set_id_proto__field_indices_by_name,
+  1,  onnx__operator_set_id_proto__number_ranges,
+  (ProtobufCMessageInit) onnx__operator_set_id_proto__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor onnx__graph_proto__field_descriptors[5] =
+{
+  {
+    "node",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Onnx__GraphProto, n_node),
+    offsetof(Onnx__GraphProto, node),
+    &onnx__node_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__GraphProto, name),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "initializer",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Onnx__GraphProto, n_initializer),
+    offsetof(Onnx__GraphProto, initializer),
+    &onnx__tensor_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "input",
+    11,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Onnx__GraphProto, n_input),
+    offsetof(Onnx__GraphProto, input),
+    &onnx__value_info_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "output",
+    12,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Onnx__GraphProto, n_output),
+    offsetof(Onnx__GraphProto, output),
+    &onnx__value_info_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned onnx__graph_proto__field_indices_by_name[] = {
+  2,   /* field[2] = initializer */
+  3,   /* field[3] = input */
+  1,   /* field[1] = name */
+  0,   /* field[0] = node */
+  4,   /* field[4] = output */
+};
+static const ProtobufCIntRange onnx__graph_proto__number_ranges[3 + 1] =
+{
+  { 1, 0 },
+  { 5, 2 },
+  { 11, 3 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor onnx__graph_proto__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "onnx.GraphProto",
+  "GraphProto",
+  "Onnx__GraphProto",
+  "onnx",
+  sizeof(Onnx__GraphProto),
+  5,
+  onnx__graph_proto__field_descriptors,
+  onnx__graph_proto__field_indices_by_name,
+  3,  onnx__graph_proto__number_ranges,
+  (ProtobufCMessageInit) onnx__graph_proto__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor onnx__node_proto__field_descriptors[6] =
+{
+  {
+    "input",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Onnx__NodeProto, n_input),
+    offsetof(Onnx__NodeProto, input),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "output",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Onnx__NodeProto, n_output),
+    offsetof(Onnx__NodeProto, output),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__NodeProto, name),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "op_type",
+    4,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__NodeProto, op_type),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "attribute",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Onnx__NodeProto, n_attribute),
+    offsetof(Onnx__NodeProto, attribute),
+    &onnx__attribute_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "domain",
+    7,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__NodeProto, domain),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned onnx__node_proto__field_indices_by_name[] = {
+  4,   /* field[4] = attribute */
+  5,   /* field[5] = domain */
+  0,   /* field[0] = input */
+  2,   /* field[2] = name */
+  3,   /* field[3] = op_type */
+  1,   /* field[1] = output */
+};
+static const ProtobufCIntRange onnx__node_proto__number_ranges[2 + 1] =
+{
+  { 1, 0 },
+  { 7, 5 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor onnx__node_proto__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "onnx.NodeProto",
+  "NodeProto",
+  "Onnx__NodeProto",
+  "onnx",
+  sizeof(Onnx__NodeProto),
+  6,
+  onnx__node_proto__field_descriptors,
+  onnx__node_proto__field_indices_by_name,
+  2,  onnx__node_proto__number_ranges,
+  (ProtobufCMessageInit) onnx__node_proto__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor onnx__attribute_proto__field_descriptors[10] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__AttributeProto, name),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "f",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_FLOAT,
+    offsetof(Onnx__AttributeProto, has_f),
+    offsetof(Onnx__AttributeProto, f),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "i",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Onnx__AttributeProto, has_i),
+    offsetof(Onnx__AttributeProto, i),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "s",
+    4,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BYTES,
+    offsetof(Onnx__AttributeProto, has_s),
+    offsetof(Onnx__AttributeProto, s),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "t",
+    5,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__AttributeProto, t),
+    &onnx__tensor_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "floats",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_FLOAT,
+    offsetof(Onnx__AttributeProto, n_floats),
+    offsetof(Onnx__AttributeProto, floats),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ints",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Onnx__AttributeProto, n_ints),
+    offsetof(Onnx__AttributeProto, ints),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "strings",
+    9,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_BYTES,
+    offsetof(Onnx__AttributeProto, n_strings),
+    offsetof(Onnx__AttributeProto, strings),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "type",
+    20,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Onnx__AttributeProto, has_type),
+    offsetof(Onnx__AttributeProto, type),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ref_attr_name",
+    21,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__AttributeProto, ref_attr_name),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned onnx__attribute_proto__field_indices_by_name[] = {
+  1,   /* field[1] = f */
+  5,   /* field[5] = floats */
+  2,   /* field[2] = i */
+  6,   /* field[6] = ints */
+  0,   /* field[0] = name */
+  9,   /* field[9] = ref_attr_name */
+  3,   /* field[3] = s */
+  7,   /* field[7] = strings */
+  4,   /* field[4] = t */
+  8,   /* field[8] = type */
+};
+static const ProtobufCIntRange onnx__attribute_proto__number_ranges[3 + 1] =
+{
+  { 1, 0 },
+  { 7, 5 },
+  { 20, 8 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor onnx__attribute_proto__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "onnx.AttributeProto",
+  "AttributeProto",
+  "Onnx__AttributeProto",
+  "onnx",
+  sizeof(Onnx__AttributeProto),
+  10,
+  onnx__attribute_proto__field_descriptors,
+  onnx__attribute_proto__field_indices_by_name,
+  3,  onnx__attribute_proto__number_ranges,
+  (ProtobufCMessageInit) onnx__attribute_proto__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor onnx__tensor_proto__field_descriptors[8] =
+{
+  {
+    "dims",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Onnx__TensorProto, n_dims),
+    offsetof(Onnx__TensorProto, dims),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "data_type",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Onnx__TensorProto, has_data_type),
+    offsetof(Onnx__TensorProto, data_type),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "float_data",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_FLOAT,
+    offsetof(Onnx__TensorProto, n_float_data),
+    offsetof(Onnx__TensorProto, float_data),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "int32_data",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Onnx__TensorProto, n_int32_data),
+    offsetof(Onnx__TensorProto, int32_data),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "int64_data",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Onnx__TensorProto, n_int64_data),
+    offsetof(Onnx__TensorProto, int64_data),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    8,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__TensorProto, name),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "raw_data",
+    9,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BYTES,
+    offsetof(Onnx__TensorProto, has_raw_data),
+    offsetof(Onnx__TensorProto, raw_data),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "data_location",
+    14,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Onnx__TensorProto, has_data_location),
+    offsetof(Onnx__TensorProto, data_location),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned onnx__tensor_proto__field_indices_by_name[] = {
+  7,   /* field[7] = data_location */
+  1,   /* field[1] = data_type */
+  0,   /* field[0] = dims */
+  2,   /* field[2] = float_data */
+  3,   /* field[3] = int32_data */
+  4,   /* field[4] = int64_data */
+  5,   /* field[5] = name */
+  6,   /* field[6] = raw_data */
+};
+static const ProtobufCIntRange onnx__tensor_proto__number_ranges[4 + 1] =
+{
+  { 1, 0 },
+  { 4, 2 },
+  { 7, 4 },
+  { 14, 7 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor onnx__tensor_proto__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "onnx.TensorProto",
+  "TensorProto",
+  "Onnx__TensorProto",
+  "onnx",
+  sizeof(Onnx__TensorProto),
+  8,
+  onnx__tensor_proto__field_descriptors,
+  onnx__tensor_proto__field_indices_by_name,
+  4,  onnx__tensor_proto__number_ranges,
+  (ProtobufCMessageInit) onnx__tensor_proto__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor onnx__value_info_proto__field_descriptors[2] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__ValueInfoProto, name),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "type",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__ValueInfoProto, type),
+    &onnx__type_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned onnx__value_info_proto__field_indices_by_name[] = {
+  0,   /* field[0] = name */
+  1,   /* field[1] = type */
+};
+static const ProtobufCIntRange onnx__value_info_proto__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor onnx__value_info_proto__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "onnx.ValueInfoProto",
+  "ValueInfoProto",
+  "Onnx__ValueInfoProto",
+  "onnx",
+  sizeof(Onnx__ValueInfoProto),
+  2,
+  onnx__value_info_proto__field_descriptors,
+  onnx__value_info_proto__field_indices_by_name,
+  1,  onnx__value_info_proto__number_ranges,
+  (ProtobufCMessageInit) onnx__value_info_proto__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor onnx__type_proto__tensor__field_descriptors[2] =
+{
+  {
+    "elem_type",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Onnx__TypeProto__Tensor, has_elem_type),
+    offsetof(Onnx__TypeProto__Tensor, elem_type),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "shape",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__TypeProto__Tensor, shape),
+    &onnx__tensor_shape_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned onnx__type_proto__tensor__field_indices_by_name[] = {
+  0,   /* field[0] = elem_type */
+  1,   /* field[1] = shape */
+};
+static const ProtobufCIntRange onnx__type_proto__tensor__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor onnx__type_proto__tensor__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "onnx.TypeProto.Tensor",
+  "Tensor",
+  "Onnx__TypeProto__Tensor",
+  "onnx",
+  sizeof(Onnx__TypeProto__Tensor),
+  2,
+  onnx__type_proto__tensor__field_descriptors,
+  onnx__type_proto__tensor__field_indices_by_name,
+  1,  onnx__type_proto__tensor__number_ranges,
+  (ProtobufCMessageInit) onnx__type_proto__tensor__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor onnx__type_proto__field_descriptors[1] =
+{
+  {
+    "tensor_type",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__TypeProto, tensor_type),
+    &onnx__type_proto__tensor__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned onnx__type_proto__field_indices_by_name[] = {
+  0,   /* field[0] = tensor_type */
+};
+static const ProtobufCIntRange onnx__type_proto__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor onnx__type_proto__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "onnx.TypeProto",
+  "TypeProto",
+  "Onnx__TypeProto",
+  "onnx",
+  sizeof(Onnx__TypeProto),
+  1,
+  onnx__type_proto__field_descriptors,
+  onnx__type_proto__field_indices_by_name,
+  1,  onnx__type_proto__number_ranges,
+  (ProtobufCMessageInit) onnx__type_proto__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor onnx__tensor_shape_proto__dimension__field_descriptors[2] =
+{
+  {
+    "dim_value",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Onnx__TensorShapeProto__Dimension, has_dim_value),
+    offsetof(Onnx__TensorShapeProto__Dimension, dim_value),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "dim_param",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__TensorShapeProto__Dimension, dim_param),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned onnx__tensor_shape_proto__dimension__field_indices_by_name[] = {
+  1,   /* field[1] = dim_param */
+  0,   /* field[0] = dim_value */
+};
+static const ProtobufCIntRange onnx__tensor_shape_proto__dimension__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor onnx__tensor_shape_proto__dimension__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "onnx.TensorShapeProto.Dimension",
+  "Dimension",
+  "Onnx__TensorShapeProto__Dimension",
+  "onnx",
+  sizeof(Onnx__TensorShapeProto__Dimension),
+  2,
+  onnx__tensor_shape_proto__dimension__field_descriptors,
+  onnx__tensor_shape_proto__dimension__field_indices_by_name,
+  1,  onnx__tensor_shape_proto__dimension__number_ranges,
+  (ProtobufCMessageInit) onnx__tensor_shape_proto__dimension__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor onnx__tensor_shape_proto__field_descriptors[1] =
+{
+  {
+    "dim",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Onnx__TensorShapeProto, n_dim),
+    offsetof(Onnx__TensorShapeProto, dim),
+    &onnx__tensor_shape_proto__dimension__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned onnx__tensor_shape_proto__field_indices_by_name[] = {
+  0,   /* field[0] = dim */
+};
+static const ProtobufCIntRange onnx__tensor_shape_proto__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor onnx__tensor_shape_proto__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "onnx.TensorShapeProto",
+  "TensorShapeProto",
+  "Onnx__TensorShapeProto",
+  "onnx",
+  sizeof(Onnx__TensorShapeProto),
+  1,
+  onnx__tensor_shape_proto__field_descriptors,
+  onnx__tensor_shape_proto__field_indices_by_name,
+  1,  onnx__tensor_shape_proto__number_ranges,
+  (ProtobufCMessageInit) onnx__tensor_shape_proto__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
