@@ -1,1 +1,0 @@
-// Face detection, landmarks and alignment.
