@@ -105,7 +105,7 @@ let package = Package(
         ),
         .target(
             name: "FaceRPCDetection",
-            dependencies: ["FaceRPCImage", "FaceRPCEngine"],
+            dependencies: ["FaceRPCImage", "FaceRPCEngine", "FaceRPCONNX"],
             swiftSettings: swiftSettings + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
 

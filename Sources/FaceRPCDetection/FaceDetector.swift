@@ -1,0 +1,248 @@
+import FaceRPCEngine
+import FaceRPCImage
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#else
+import Darwin
+#endif
+
+/// A face found by ``FaceDetector``.
+public struct DetectedFace: Sendable, Equatable {
+    /// The face box in image pixels, clamped to the image
+    /// (`x` and `x + width` within `0...width - 1`, likewise for y).
+    public var box: Rect
+    /// O-net's face probability, 0...1.
+    public var score: Float
+    /// Five points in image pixels, in this order: left eye, right eye, nose,
+    /// left mouth corner, right mouth corner ("left" is the image's left, i.e.
+    /// the person's right). Not clamped: a point may lie outside the image.
+    public var landmarks: [Point2]
+
+    public init(box: Rect, score: Float, landmarks: [Point2]) {
+        self.box = box; self.score = score; self.landmarks = landmarks
+    }
+}
+
+/// Why detection or loading failed.
+public struct FaceDetectorError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Bounds that keep one ``FaceDetector/detect(_:minFaceSize:thresholds:)``
+/// call's memory and time in check whatever the image.
+public enum MTCNNLimits {
+    /// Largest accepted image side, in pixels.
+    public static let maxImageSide = 16384
+    /// `minFaceSize` must lie in this range (pixels). Below 12 the pyramid
+    /// upsamples; the lower bound keeps that to 2x.
+    public static let faceSizeRange: ClosedRange<Double> = 6...100_000
+    /// Most pyramid levels P-net runs (the smallest levels are dropped first).
+    public static let maxPyramidLevels = 16
+    /// Pyramid levels with more pixels than this are skipped, so on a very
+    /// large photo the smallest detectable face grows instead of P-net's
+    /// workspace (about 25 floats per level pixel).
+    public static let maxLevelPixels = 1_500_000
+    /// Highest-scored P-net cells kept per level before NMS (NMS is O(n²)).
+    public static let maxProposalsPerLevel = 2000
+    /// Highest-scored candidates R-net examines (one batch).
+    public static let maxRNetCandidates = 1000
+    /// Highest-scored candidates O-net examines (one batch).
+    public static let maxONetCandidates = 250
+}
+
+/// MTCNN face detector (Zhang et al. 2016) running on FaceRPCEngine, with the
+/// weights and the pipeline of the mtcnn 1.0.0 Python package: an image
+/// pyramid (factor 0.709, first scale 12 / minFaceSize) through P-net, NMS,
+/// R-net on 24x24 patches, O-net on 48x48 patches with 5 landmarks.
+/// docs/DETECTION.md describes each step and where it departs from the
+/// package (only in the limits of ``MTCNNLimits``).
+///
+/// Thread-safe: `detect` may be called concurrently.
+public final class FaceDetector: Sendable {
+    private let pnet: MTCNNNet
+    private let rnet: Network
+    private let onet: Network
+    private let mean: Float
+    private let scale: Float
+    /// Threads each network run uses.
+    public let threads: Int
+
+    /// Loads `modelsDirectory/mtcnn-{pnet,rnet,onet}` (detector.json plus the
+    /// ONNX file it names, checked against its SHA-256) as written by
+    /// scripts/convert-mtcnn.py.
+    ///
+    /// - Parameter threads: threads per network run (clamped to 1...64).
+    /// - Throws: ``FaceDetectorError`` naming the file when a manifest or
+    ///   network is missing, malformed or not the expected MTCNN stage.
+    public init(modelsDirectory: String, threads: Int) throws {
+        let p = try MTCNNNet.load(stage: .pnet, modelsDirectory: modelsDirectory)
+        let r = try MTCNNNet.load(stage: .rnet, modelsDirectory: modelsDirectory)
+        let o = try MTCNNNet.load(stage: .onet, modelsDirectory: modelsDirectory)
+        guard p.mean == r.mean, p.mean == o.mean, p.scale == r.scale, p.scale == o.scale else {
+            throw FaceDetectorError("the three MTCNN stages declare different input normalisations")
+        }
+        self.threads = min(max(threads, 1), 64)
+        pnet = p
+        rnet = try Network(graph: r.graph, threads: self.threads)
+        onet = try Network(graph: o.graph, threads: self.threads)
+        mean = p.mean
+        scale = p.scale
+    }
+
+    /// Finds faces and their 5 landmarks.
+    ///
+    /// - Parameters:
+    ///   - image: RGB, 1...``MTCNNLimits/maxImageSide`` pixels a side.
+    ///   - minFaceSize: smallest face side to look for, in pixels
+    ///     (``MTCNNLimits/faceSizeRange``); smaller is slower.
+    ///   - thresholds: face-probability thresholds of P-, R- and O-net, each
+    ///     in 0...1; a candidate must score strictly above them. (The
+    ///     package's own default for O-net is 0.8.)
+    /// - Returns: faces by descending score; empty when there are none or the
+    ///   image is too small (under about 17 pixels a side) to search.
+    /// - Throws: ``FaceDetectorError`` on invalid arguments, or when a
+    ///   network run fails.
+    public func detect(_ image: RGBImage, minFaceSize: Double = 20,
+                       thresholds: (Float, Float, Float) = (0.6, 0.7, 0.7)) throws -> [DetectedFace] {
+        guard image.width >= 1, image.height >= 1,
+              image.width <= MTCNNLimits.maxImageSide, image.height <= MTCNNLimits.maxImageSide else {
+            throw FaceDetectorError("image is \(image.width)x\(image.height); each side must be 1...\(MTCNNLimits.maxImageSide)")
+        }
+        guard minFaceSize.isFinite, MTCNNLimits.faceSizeRange.contains(minFaceSize) else {
+            throw FaceDetectorError("minFaceSize \(minFaceSize) is outside \(MTCNNLimits.faceSizeRange)")
+        }
+        for t in [thresholds.0, thresholds.1, thresholds.2] where !(t >= 0 && t <= 1) {
+            throw FaceDetectorError("threshold \(t) is outside 0...1")
+        }
+        let planar = PlanarImage(image, mean: mean, scale: scale)
+        var boxes = try proposals(planar, minFaceSize: minFaceSize, threshold: thresholds.0)
+        if boxes.isEmpty { return [] }
+        boxes = try refine(planar, boxes, threshold: thresholds.1)
+        if boxes.isEmpty { return [] }
+        boxes = try output(planar, boxes, threshold: thresholds.2)
+        let maxX = Double(image.width - 1), maxY = Double(image.height - 1)
+        return boxes.map { b in
+            let x1 = min(max(b.x1, 0), maxX), x2 = min(max(b.x2, 0), maxX)
+            let y1 = min(max(b.y1, 0), maxY), y2 = min(max(b.y2, 0), maxY)
+            let points = (0..<5).map { Point2(x: b.landmarks[$0], y: b.landmarks[5 + $0]) }
+            return DetectedFace(box: Rect(x: x1, y: y1, width: x2 - x1, height: y2 - y1), score: b.score, landmarks: points)
+        }
+    }
+
+    // MARK: Stages
+
+    /// The package's pyramid: `12 / minFaceSize * 0.709^i` for
+    /// `i < round(log(minSide / 12) / log(1 / 0.709) - 1)` (the count ignores
+    /// `minFaceSize`, as the package's does).
+    static func pyramidScales(width: Int, height: Int, minFaceSize: Double) -> [Double] {
+        let factor = 0.709
+        let count = (-((log(Double(min(width, height)) / 12) / log(factor)) + 1)).rounded(.toNearestOrEven)
+        guard count >= 1 else { return [] }
+        let first = 12 / minFaceSize
+        return (0..<Int(min(count, 64))).map { first * pow(factor, Double($0)) }
+    }
+
+    /// P-net over the pyramid: per-level proposals, NMS 0.5 per level, NMS 0.7
+    /// over all, squared.
+    private func proposals(_ image: PlanarImage, minFaceSize: Double, threshold: Float) throws -> [CandidateBox] {
+        var levels: [(scale: Double, width: Int, height: Int)] = []
+        for s in Self.pyramidScales(width: image.width, height: image.height, minFaceSize: minFaceSize) {
+            let w = Int(Double(image.width) * s), h = Int(Double(image.height) * s)
+            // P-net needs 12x12; the package would fail on smaller levels.
+            guard min(w, h) >= 12, w * h <= MTCNNLimits.maxLevelPixels else { continue }
+            levels.append((s, w, h))
+        }
+        levels = Array(levels.prefix(MTCNNLimits.maxPyramidLevels))
+        var all: [CandidateBox] = []
+        for level in levels {
+            let input = DetectorResize.area(image, outWidth: level.width, outHeight: level.height)
+            var graph = pnet.graph
+            graph.inputShape = [3, level.height, level.width]
+            // Planning per level is cheap next to running it (P-net has ~7k weights).
+            let net = try Network(graph: graph, threads: threads)
+            let out = try net.run(input.values, batch: 1)
+            let oh = net.outputShape[1], ow = net.outputShape[2], plane = oh * ow
+            var found: [CandidateBox] = []
+            for y in 0..<oh {
+                for x in 0..<ow {
+                    let i = y * ow + x
+                    let score = faceProbability(out[4 * plane + i], out[5 * plane + i])
+                    guard score > threshold else { continue }
+                    // Cell (x, y) covers pixels 2x+1 ... 2x+12 of the level (the package's convention).
+                    let left = Double(2 * x + 1), top = Double(2 * y + 1)
+                    let right = Double(2 * x + 12), bottom = Double(2 * y + 12)
+                    found.append(CandidateBox(
+                        x1: (left + Double(out[i]) * 11) / level.scale,
+                        y1: (top + Double(out[plane + i]) * 11) / level.scale,
+                        x2: (right + Double(out[2 * plane + i]) * 11) / level.scale,
+                        y2: (bottom + Double(out[3 * plane + i]) * 11) / level.scale,
+                        score: score))
+                }
+            }
+            found = Array(BoxOps.sortedByScore(found).prefix(MTCNNLimits.maxProposalsPerLevel))
+            all += BoxOps.suppress(found, threshold: 0.5, measure: .union)
+        }
+        let merged = BoxOps.suppress(BoxOps.sortedByScore(all), threshold: 0.7, measure: .union)
+        return BoxOps.squared(merged)
+    }
+
+    /// R-net on 24x24 patches of the squared proposals: rescored, regressed,
+    /// thresholded, NMS 0.7, squared.
+    private func refine(_ image: PlanarImage, _ boxes: [CandidateBox], threshold: Float) throws -> [CandidateBox] {
+        let candidates = Array(BoxOps.sortedByScore(boxes).prefix(MTCNNLimits.maxRNetCandidates))
+        let size = MTCNNStage.rnet.inputSize
+        var batch = [Float](repeating: 0, count: candidates.count * 3 * size * size)
+        DetectorResize.patches(image, boxes: candidates, size: size, into: &batch)
+        let out = try rnet.run(batch, batch: candidates.count)
+        var kept: [CandidateBox] = []
+        for (n, box) in candidates.enumerated() {
+            let o = n * 6
+            var b = BoxOps.regressed(box, (out[o], out[o + 1], out[o + 2], out[o + 3]))
+            b.score = faceProbability(out[o + 4], out[o + 5])
+            if b.score > threshold { kept.append(b) }
+        }
+        let merged = BoxOps.suppress(BoxOps.sortedByScore(kept), threshold: 0.7, measure: .union)
+        return BoxOps.squared(merged)
+    }
+
+    /// O-net on 48x48 patches: rescored, landmarks, regressed, thresholded,
+    /// NMS 0.7 over the smaller box.
+    private func output(_ image: PlanarImage, _ boxes: [CandidateBox], threshold: Float) throws -> [CandidateBox] {
+        let candidates = Array(BoxOps.sortedByScore(boxes).prefix(MTCNNLimits.maxONetCandidates))
+        let size = MTCNNStage.onet.inputSize
+        var batch = [Float](repeating: 0, count: candidates.count * 3 * size * size)
+        DetectorResize.patches(image, boxes: candidates, size: size, into: &batch)
+        let out = try onet.run(batch, batch: candidates.count)
+        var kept: [CandidateBox] = []
+        for (n, box) in candidates.enumerated() {
+            let o = n * 16
+            let score = faceProbability(out[o + 14], out[o + 15])
+            guard score > threshold else { continue }
+            // Landmarks are fractions of the O-net input box (inclusive size), offset by -1 as in the package.
+            let w = box.x2 - box.x1 + 1, h = box.y2 - box.y1 + 1
+            var marks = [Double](repeating: 0, count: 10)
+            for k in 0..<5 {
+                marks[k] = w * Double(out[o + 4 + k]) + box.x1 - 1
+                marks[5 + k] = h * Double(out[o + 9 + k]) + box.y1 - 1
+            }
+            var b = BoxOps.regressed(box, (out[o], out[o + 1], out[o + 2], out[o + 3]))
+            b.score = score
+            b.landmarks = marks
+            kept.append(b)
+        }
+        return BoxOps.suppress(BoxOps.sortedByScore(kept), threshold: 0.7, measure: .minimum)
+    }
+}
+
+/// The face class of a 2-way softmax over (non-face, face) logits.
+@inline(__always)
+func faceProbability(_ nonFace: Float, _ face: Float) -> Float {
+    let m = max(nonFace, face)
+    let e0 = expf(nonFace - m), e1 = expf(face - m)
+    return e1 / (e0 + e1)
+}
