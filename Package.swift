@@ -142,7 +142,7 @@ let package = Package(
         .executableTarget(
             name: "FaceRPCCLI",
             dependencies: [
-                "FaceRPCServer", "FaceRPCClient", "FaceRPCRegistry", "FaceRPCEngine", "FaceRPCONNX", "FaceRPCPredict",
+                "FaceRPCServer", "FaceRPCClient", "FaceRPCRegistry", "FaceRPCEngine", "FaceRPCONNX", "FaceRPCPredict", "FaceRPCImage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

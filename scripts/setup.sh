@@ -39,18 +39,24 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 pip_quiet=(--disable-pip-version-check -q)
+# Set-up tools: numpy, onnx, joblib and lz4 convert the MTCNN detector to ONNX.
+want=(numpy onnx joblib lz4)
 if [ "$mode" = test ]; then
-  # onnxruntime and onnx: references for parity tests and benchmarks only.
-  want=(numpy onnx onnxruntime protobuf pillow dlib-bin==20.0.1 pytest)
-  have=$("$venv/bin/python" -m pip list --format=freeze --disable-pip-version-check 2>/dev/null | cut -d= -f1 | tr 'A-Z_' 'a-z-')
-  need=()
-  for package in "${want[@]}"; do
-    echo "$have" | grep -qx "${package%%==*}" || need+=("$package")
-  done
-  if [ ${#need[@]} -gt 0 ]; then
-    echo "setup: pip install ${need[*]} into .venv"
-    "$venv/bin/python" -m pip install "${pip_quiet[@]}" "${need[@]}"
-  fi
+  # onnxruntime, pillow, dlib-bin: references for parity tests and benchmarks only.
+  want+=(onnxruntime protobuf pillow dlib-bin==20.0.1 pytest)
+fi
+have=$("$venv/bin/python" -m pip list --format=freeze --disable-pip-version-check 2>/dev/null | cut -d= -f1 | tr 'A-Z_' 'a-z-')
+need=()
+for package in "${want[@]}"; do
+  echo "$have" | grep -qx "${package%%==*}" || need+=("$package")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: pip install ${need[*]} into .venv"
+  "$venv/bin/python" -m pip install "${pip_quiet[@]}" "${need[@]}"
 fi
 
 PYTHON="$venv/bin/python" scripts/fetch-models.sh "$root/models"
+if [ ! -f "$root/models/mtcnn-onet/detector.json" ]; then
+  echo "setup: converting the MTCNN face detector into models/"
+  PYTHON="$venv/bin/python" "$venv/bin/python" scripts/convert-mtcnn.py "$root/models"
+fi

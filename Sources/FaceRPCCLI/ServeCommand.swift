@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import FaceRPCCore
+import FaceRPCPredict
 import FaceRPCRegistry
 import FaceRPCServer
 import Foundation
@@ -100,7 +101,11 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.limits.drainGracePeriod = .milliseconds(Int64(drainGrace * 1000))
 
         let registry = ModelRegistry.engine(modelsDirectory: models, threads: threads, logger: Logger(label: "facerpc.registry"))
-        let server = FaceRPCServer(configuration: configuration, services: [],
+        var predictConfiguration = PredictConfiguration()
+        predictConfiguration.computeThreads = threads
+        let predict = PredictService(registry: registry, modelsDirectory: models, configuration: predictConfiguration,
+                                     networkThreads: threads, logger: Logger(label: "facerpc.predict"))
+        let server = FaceRPCServer(configuration: configuration, services: [predict],
                                    catalog: RegistryCatalog(registry: registry), logger: logger)
         let signals = SignalWatcher { signal in
             logger.info("signal received", metadata: ["signal": "\(signal)"])

@@ -5,6 +5,7 @@ import FaceRPCProtos
 import FaceRPCRegistry
 import Foundation
 import Logging
+import Synchronization
 
 /// Limits and defaults of the Predict method.
 public struct PredictConfiguration: Sendable {
@@ -43,7 +44,7 @@ public final class PredictService: RPCService, Sendable {
     private let shapes: ShapePredictor?
     private let shapesError: String?
     private let compute: ComputePool
-    private let batchers: Locked<[String: DynamicBatcher]>
+    private let batchers = Mutex<[String: DynamicBatcher]>([:])
     private let logger: Logger
 
     /// - Parameters:
@@ -71,13 +72,12 @@ public final class PredictService: RPCService, Sendable {
             logger.error("landmark model not available; Predict will fail", metadata: ["path": "\(shapePath)", "error": "\(error)"])
         }
         compute = ComputePool(threads: configuration.computeThreads)
-        batchers = Locked([:])
     }
 
     public func register(into router: inout Router) {
         router.register(Methods.predict, .unary { context, payload throws(RPCError) in
             let request: PredictRequest
-            do { request = try PredictRequest(serializedBytes: payload) } catch {
+            do throws(ProtoDecodingError) { request = try PredictRequest(serializedBytes: payload) } catch {
                 throw .invalidArgument("undecodable PredictRequest: \(error.message)", cause: error)
             }
             return try await self.predict(request, context: context).serializedBytes()

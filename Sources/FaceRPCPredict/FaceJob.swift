@@ -1,0 +1,129 @@
+import FaceRPCCore
+import FaceRPCDetection
+import FaceRPCImage
+import FaceRPCProtos
+import FaceRPCRegistry
+
+/// One face, found and aligned.
+struct PreparedFace: Sendable {
+    var box: Rect
+    var score: Float
+    /// MTCNN's five points (eyes, nose, mouth corners); empty for face crops.
+    var landmarks: [Point2]
+}
+
+/// The CPU part of a Predict call, ready for the networks.
+struct PreparedFaces: Sendable {
+    var width: Int
+    var height: Int
+    var faces: [PreparedFace]
+    /// One NCHW tensor per model (in the order of ``FaceJob/models``), one chip per face.
+    var tensors: [[Float]]
+    var decodeSeconds: Double
+    var detectSeconds: Double
+    var alignSeconds: Double
+}
+
+/// Decoding, detection, landmarks and chips for one image: blocking work that
+/// runs on a ``ComputePool`` thread.
+struct FaceJob: Sendable {
+    var image: PredictRequest.Image
+    var faceCrop: Bool
+    var maxFaces: Int
+    var minFaceSize: Double
+    var thresholds: (Float, Float, Float)
+    var limits: ImageLimits
+    var chipPadding: Double
+    var models: [ServingModel]
+    var detector: FaceDetector?
+    var detectorError: String?
+    var shapes: ShapePredictor?
+    var shapesError: String?
+
+    func run() throws(RPCError) -> PreparedFaces {
+        let clock = ContinuousClock()
+        var mark = clock.now
+        func lap() -> Double {
+            let now = clock.now
+            defer { mark = now }
+            let (s, a) = mark.duration(to: now).components
+            return Double(s) + Double(a) * 1e-18
+        }
+
+        let rgb: RGBImage
+        do {
+            switch image {
+            case .jpeg(let bytes):
+                rgb = try JPEGDecoder.decode(bytes, limits: limits).image
+            case .raw(let raw):
+                rgb = try FaceRPCImage.RawImage.fromRawRGB(
+                    width: Int(raw.width), height: Int(raw.height),
+                    stride: raw.stride == 0 ? 3 * Int(raw.width) : Int(raw.stride), bytes: raw.rgb, limits: limits)
+            }
+        } catch {
+            throw .invalidArgument(error.description, cause: error)
+        }
+        let decodeSeconds = lap()
+
+        guard let shapes else { throw .unavailable(shapesError ?? "landmark model not available") }
+        var found: [PreparedFace]
+        if faceCrop {
+            found = [PreparedFace(box: Rect(x: 0, y: 0, width: Double(rgb.width), height: Double(rgb.height)), score: 1, landmarks: [])]
+        } else {
+            guard let detector else { throw .unavailable(detectorError ?? "face detector not available") }
+            guard rgb.width <= MTCNNLimits.maxImageSide, rgb.height <= MTCNNLimits.maxImageSide else {
+                throw .invalidArgument("image is \(rgb.width)x\(rgb.height); detection handles at most \(MTCNNLimits.maxImageSide) pixels a side")
+            }
+            do {
+                found = try detector.detect(rgb, minFaceSize: minFaceSize, thresholds: thresholds).map {
+                    PreparedFace(box: $0.box, score: $0.score, landmarks: $0.landmarks)
+                }
+            } catch {
+                throw .internalError("face detection failed: \(error)", cause: error)
+            }
+            // The largest faces first, then cut to the limit.
+            found.sort { $0.box.width * $0.box.height > $1.box.width * $1.box.height }
+            if found.count > maxFaces { found.removeLast(found.count - maxFaces) }
+        }
+        let detectSeconds = lap()
+
+        var tensors: [[Float]] = models.map { model in
+            [Float](repeating: 0, count: found.count * model.preprocessing.sampleCount)
+        }
+        if !found.isEmpty {
+            let gray = GrayImage(dlibGrayscaleOf: rgb)
+            for (index, face) in found.enumerated() {
+                let points = shapes.predict(gray, box: ShapeBox.forDetection(face.box, faceCrop: faceCrop))
+                for (m, model) in models.enumerated() {
+                    let p = model.preprocessing
+                    let padding = p.chipPadding > 0 ? Double(p.chipPadding) : chipPadding
+                    let chip: RGBImage
+                    do {
+                        chip = try FaceChip.extract(rgb, landmarks: points, size: p.width, padding: padding)
+                    } catch {
+                        throw .internalError("face chip failed: \(error)", cause: error)
+                    }
+                    let count = p.sampleCount
+                    tensors[m].withUnsafeMutableBufferPointer { all in
+                        let slice = UnsafeMutableBufferPointer(rebasing: all[(index * count)..<((index + 1) * count)])
+                        FaceChip.toTensor(chip, mean: p.mean, scale: p.scale, into: slice)
+                    }
+                }
+            }
+        }
+        let alignSeconds = lap()
+        return PreparedFaces(width: rgb.width, height: rgb.height, faces: found, tensors: tensors,
+                             decodeSeconds: decodeSeconds, detectSeconds: detectSeconds, alignSeconds: alignSeconds)
+    }
+}
+
+/// The box handed to the landmark model. dlib's 5-point model was trained on
+/// dlib's own detector boxes; a detector box is passed as given (rounded to
+/// whole pixels, as dlib rectangles are), and a face crop uses the whole image.
+enum ShapeBox {
+    static func forDetection(_ box: Rect, faceCrop: Bool) -> Rect {
+        if faceCrop { return box }
+        let x0 = box.x.rounded(), y0 = box.y.rounded()
+        return Rect(x: x0, y: y0, width: (box.x + box.width).rounded() - x0, height: (box.y + box.height).rounded() - y0)
+    }
+}
