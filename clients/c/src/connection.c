@@ -242,8 +242,11 @@ static facerpc_status send_all(facerpc_client *c, const uint8_t *buf, size_t len
             if (ready == 0) return facerpc__fail(c, FACERPC_ERR_TIMEOUT, "deadline passed while sending");
             return facerpc__fail(c, FACERPC_ERR_CLOSED, "poll: %s", strerror(errno));
         }
+        /* The server may have closed the connection for a reason it sent on
+         * call 0 (e.g. this frame was over its limit): keep the read side so
+         * the caller can read that reason; the next call reconnects. */
         int e = errno;
-        disconnect(c);
+        shutdown(c->fd, SHUT_WR);
         return facerpc__fail(c, FACERPC_ERR_CLOSED, "connection lost while sending: %s", strerror(e));
     }
     return FACERPC_OK;
@@ -275,6 +278,7 @@ static facerpc_status read_some(facerpc_client *c, uint8_t *dst, size_t want, si
             if (ready == 1) continue;
             if (ready == 0) return facerpc__fail(c, FACERPC_ERR_TIMEOUT, "no answer before the deadline");
         }
+        if (errno == ECONNRESET || errno == EPIPE) return closed_by_server(c);
         int e = errno;
         disconnect(c);
         return facerpc__fail(c, FACERPC_ERR_CLOSED, "connection lost: %s", strerror(e));
@@ -367,12 +371,19 @@ facerpc_status facerpc_call_unary(facerpc_client *c, const char *method, const u
     env.timeout_micros = (uint64_t)timeout_ms * 1000u;
     env.payload.data = (uint8_t *)request;
     env.payload.len = request_len;
-    if ((st = send_envelope(c, &env, local_deadline)) != FACERPC_OK) return st;
+    st = send_envelope(c, &env, local_deadline);
+    /* After a failed send the read side may still hold the server's reason. */
+    if (st != FACERPC_OK && !(st == FACERPC_ERR_CLOSED && c->fd >= 0)) return st;
+    bool send_failed = st != FACERPC_OK;
 
     for (;;) {
         facerpc_budget budget;
         Facerpc__V1__ResponseEnvelope *r = NULL;
         st = read_envelope(c, local_deadline, &budget, &r);
+        if (st == FACERPC_ERR_TIMEOUT && send_failed) {
+            disconnect(c);
+            return facerpc__fail(c, FACERPC_ERR_CLOSED, "connection lost while sending");
+        }
         if (st == FACERPC_ERR_TIMEOUT) {
             send_cancel(c, env.call_id);
             return facerpc__fail(c, st, "no answer within %d ms (client-side deadline)", timeout_ms);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -63,11 +64,18 @@ static double now_s(void) {
 
 /* ---- the server ------------------------------------------------------- */
 
-static pid_t server_pid = -1;
-static char unix_target[300], tcp_target[300], tmp_dir[] = "/tmp/facerpc-c-test-XXXXXX";
+typedef struct server {
+    pid_t pid;
+    char unix_target[300], tcp_target[300], dir[64];
+} server;
+
+static server main_server = {.pid = -1};
+/* The main server's addresses and folder, used by most tests. */
+static char *unix_target = main_server.unix_target, *tcp_target = main_server.tcp_target, *tmp_dir = main_server.dir;
 static char server_missing[600];
 
-static int start_server(void) {
+/* Starts a server with `extra` arguments (NULL-terminated, at most 4). */
+static int start_server(server *s, const char *const *extra) {
     const char *bin = getenv("FACERPC_BIN");
     if (bin == NULL || *bin == '\0') bin = "../../.build/debug/facerpc";
     if (access(bin, X_OK) != 0) {
@@ -75,19 +83,25 @@ static int start_server(void) {
                  "facerpc server binary not found at %s (build it with `swift build --product facerpc` or set FACERPC_BIN)", bin);
         return -1;
     }
-    if (mkdtemp(tmp_dir) == NULL) return -1;
+    snprintf(s->dir, sizeof s->dir, "/tmp/facerpc-c-test-XXXXXX");
+    if (mkdtemp(s->dir) == NULL) return -1;
     char sock[200];
-    snprintf(sock, sizeof sock, "%s/s.sock", tmp_dir);
+    snprintf(sock, sizeof sock, "%s/s.sock", s->dir);
+    const char *models = getenv("FACERPC_MODELS_DIR");
+    const char *argv[24] = {bin, "serve", "--unix", sock, "--tcp", "127.0.0.1:0", "--enable-debug-service", "--models",
+                            models && *models ? models : "/nonexistent", "--log-level", "warning", "--drain-grace", "1"};
+    int argc = 13;
+    for (int i = 0; extra != NULL && extra[i] != NULL && argc < 22; i++) argv[argc++] = extra[i];
+    argv[argc] = NULL;
     int out[2];
     if (pipe(out) != 0) return -1;
-    server_pid = fork();
-    if (server_pid == 0) {
+    s->pid = fork();
+    if (s->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);  /* never outlive a crashed test */
         dup2(out[1], 1);
         close(out[0]);
         close(out[1]);
-        const char *models = getenv("FACERPC_MODELS_DIR");
-        execl(bin, bin, "serve", "--unix", sock, "--tcp", "127.0.0.1:0", "--enable-debug-service", "--models",
-              models && *models ? models : "/nonexistent", "--log-level", "warning", "--drain-grace", "1", (char *)NULL);
+        execv(bin, (char *const *)argv);
         _exit(127);
     }
     close(out[1]);
@@ -102,40 +116,38 @@ static int start_server(void) {
         if (n <= 0) break;
         len += (size_t)n;
         buf[len] = '\0';
-        for (char *line = buf; line != NULL && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-            char *end = strchr(line, '\n');
-            if (end == NULL) break;
+        for (char *line = buf, *end; (end = strchr(line, '\n')) != NULL; line = end + 1) {
             int n_line = (int)(end - line);
             if (strncmp(line, "listening on unix:", 18) == 0) {
-                snprintf(unix_target, sizeof unix_target, "unix:%.*s", n_line - 18, line + 18);
+                snprintf(s->unix_target, sizeof s->unix_target, "unix:%.*s", n_line - 18, line + 18);
                 got_unix = 1;
             } else if (strncmp(line, "listening on tcp:", 17) == 0) {
-                snprintf(tcp_target, sizeof tcp_target, "tcp:%.*s", n_line - 17, line + 17);
+                snprintf(s->tcp_target, sizeof s->tcp_target, "tcp:%.*s", n_line - 17, line + 17);
                 got_tcp = 1;
             }
         }
     }
     /* Later output is not read: the server only prints its listeners there, so
      * the pipe cannot fill. */
+    close(out[0]);
     if (!(got_unix && got_tcp)) {
         snprintf(server_missing, sizeof server_missing, "server %s did not report its listeners", bin);
-        kill(server_pid, SIGKILL);
-        waitpid(server_pid, NULL, 0);
-        server_pid = -1;
-        close(out[0]);
+        kill(s->pid, SIGKILL);
+        waitpid(s->pid, NULL, 0);
+        s->pid = -1;
         return -1;
     }
-    fcntl(out[0], F_SETFD, FD_CLOEXEC);
     return 0;
 }
 
-static int stop_server(void) {
-    if (server_pid < 0) return -1;
+/* SIGTERM, wait; the exit status (the server exits 0 after draining). */
+static int stop_server(server *s) {
+    if (s->pid < 0) return -1;
     int status = 0;
-    kill(server_pid, SIGTERM);
-    waitpid(server_pid, &status, 0);
-    server_pid = -1;
-    rmdir(tmp_dir);
+    kill(s->pid, SIGTERM);
+    waitpid(s->pid, &status, 0);
+    s->pid = -1;
+    rmdir(s->dir);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -160,11 +172,14 @@ static facerpc_status sleep_call(facerpc_client *c, uint32_t millis, const char 
     req.millis = millis;
     req.echo.data = (uint8_t *)echo;
     req.echo.len = strlen(echo);
-    uint8_t buf[256];
-    size_t len = facerpc__v1__sleep_request__pack(&req, buf);
+    size_t len = facerpc__v1__sleep_request__get_packed_size(&req);
+    uint8_t *buf = malloc(len + 1);
+    if (buf == NULL) return FACERPC_ERR_NOMEM;
+    facerpc__v1__sleep_request__pack(&req, buf);
     uint8_t *answer = NULL;
     size_t answer_len = 0;
     facerpc_status st = facerpc_call_unary(c, "/facerpc.v1.Debug/Sleep", buf, len, timeout_ms, &answer, &answer_len);
+    free(buf);
     if (st == FACERPC_OK && echoed != NULL) {
         Facerpc__V1__SleepResponse *r = facerpc__v1__sleep_response__unpack(NULL, answer_len, answer);
         echoed[0] = '\0';
@@ -473,6 +488,50 @@ static void test_cli_exit_codes(void) {
     CHECK(run_tool((const char *[]){"bogus", NULL}) == 2);
 }
 
+static void test_server_frame_limit(void) {
+    server s;
+    if (start_server(&s, (const char *[]){"--max-frame-bytes", "1024", NULL}) != 0) {
+        CHECK(!"server started");
+        return;
+    }
+    facerpc_client *c = NULL;
+    CHECK_STATUS(facerpc_connect(s.unix_target, 2000, &c), FACERPC_OK);
+    if (c != NULL) {
+        static char big[4097];
+        memset(big, 'x', sizeof big - 1);
+        /* The server answers on call 0 and closes; the call gets that status. */
+        CHECK_STATUS(sleep_call(c, 1, big, 5000, NULL, 0), FACERPC_RESOURCE_EXHAUSTED);
+        facerpc_health h;
+        CHECK_STATUS(facerpc_health_check(c, "", 2000, &h), FACERPC_OK);  /* reconnected */
+        CHECK(h == FACERPC_HEALTH_SERVING);
+        facerpc_close(c);
+    }
+    CHECK(stop_server(&s) == 0);
+}
+
+static void test_reconnect_after_idle_close(void) {
+    server s;
+    if (start_server(&s, (const char *[]){"--idle-timeout", "0.5", NULL}) != 0) {
+        CHECK(!"server started");
+        return;
+    }
+    facerpc_client *c = NULL;
+    CHECK_STATUS(facerpc_connect(s.tcp_target, 2000, &c), FACERPC_OK);
+    if (c != NULL) {
+        facerpc_health h;
+        CHECK_STATUS(facerpc_health_check(c, "", 2000, &h), FACERPC_OK);
+        usleep(1500 * 1000);  /* the server sends UNAVAILABLE on call 0 and closes */
+        /* The first call after that finds the connection gone: UNAVAILABLE
+         * (the server's reason) or lost; the one after reconnects. */
+        facerpc_status st = facerpc_health_check(c, "", 2000, &h);
+        CHECK(st == FACERPC_OK || st == FACERPC_UNAVAILABLE || st == FACERPC_ERR_CLOSED);
+        CHECK_STATUS(facerpc_health_check(c, "", 2000, &h), FACERPC_OK);
+        CHECK(h == FACERPC_HEALTH_SERVING);
+        facerpc_close(c);
+    }
+    CHECK(stop_server(&s) == 0);
+}
+
 /* Last: stops the server under a live connection. */
 static void test_server_drain(void) {
     facerpc_client *c = NULL;
@@ -480,7 +539,7 @@ static void test_server_drain(void) {
     if (c == NULL) return;
     facerpc_health h;
     CHECK_STATUS(facerpc_health_check(c, "", 2000, &h), FACERPC_OK);
-    CHECK(stop_server() == 0);
+    CHECK(stop_server(&main_server) == 0);
     facerpc_status st = facerpc_health_check(c, "", 2000, &h);
     /* The connection is gone and the socket removed: lost or refused, never OK. */
     CHECK(st == FACERPC_ERR_CLOSED || st == FACERPC_ERR_CONNECT || st == FACERPC_UNAVAILABLE);
@@ -513,9 +572,11 @@ int main(void) {
         {"predict", test_predict, 1},
         {"train_status", test_train_status, 1},
         {"cli_exit_codes", test_cli_exit_codes, 1},
+        {"server_frame_limit", test_server_frame_limit, 1},
+        {"reconnect_after_idle_close", test_reconnect_after_idle_close, 1},
         {"server_drain", test_server_drain, 1},
     };
-    int have_server = start_server() == 0;
+    int have_server = start_server(&main_server, NULL) == 0;
     if (!have_server) fprintf(stderr, "note: %s; server tests are skipped\n", server_missing);
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         current_failed = current_skipped = 0;
@@ -530,7 +591,7 @@ int main(void) {
         else if (current_skipped) skipped++;
         else passed++;
     }
-    if (server_pid > 0) stop_server();
+    if (main_server.pid > 0) stop_server(&main_server);
     printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
     return failed ? 1 : 0;
 }

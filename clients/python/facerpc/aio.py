@@ -67,11 +67,10 @@ class _Connection:
             # calls never interleave; drain() applies the socket's back-pressure.
             self._writer.write(frame)
             await self._writer.drain()
-        except (OSError, RuntimeError) as exc:
-            self._pending.pop(call_id, None)
-            error = RpcError(StatusCode.UNAVAILABLE, f"connection to {self._target} lost: {exc}")
-            self._fail(error)
-            raise error from None
+        except (OSError, RuntimeError):
+            # As in the sync client: the reader task fails this call with the
+            # reason the server gave on call 0, or UNAVAILABLE.
+            pass
         return call_id, q
 
     def cancel(self, call_id: int) -> None:
@@ -124,7 +123,7 @@ class _Connection:
         except RpcError as exc:
             self._fail(exc)
         except OSError as exc:
-            self._fail(RpcError(StatusCode.UNAVAILABLE, f"connection to {self._target} lost: {exc}"))
+            self._fail(self._goaway or RpcError(StatusCode.UNAVAILABLE, f"connection to {self._target} lost: {exc}"))
         finally:
             self._writer.close()
 

@@ -94,10 +94,11 @@ class _Connection:
         try:
             with self._send_lock:
                 self._sock.sendall(frame)
-        except OSError as exc:
-            self.forget(call_id)
-            self._fail(RpcError(StatusCode.UNAVAILABLE, f"connection to {self._target} lost: {exc}"))
-            raise RpcError(StatusCode.UNAVAILABLE, f"connection to {self._target} lost: {exc}") from None
+        except OSError:
+            # The server may have closed the connection for a reason it sent on
+            # call 0 (e.g. this frame was over its limit); the reader thread
+            # reads that and fails this call with it, so the call stays pending.
+            self._shutdown(socket.SHUT_WR)
         return call_id, q
 
     def forget(self, call_id: int) -> bool:
@@ -174,13 +175,15 @@ class _Connection:
             self._fail(exc)
             self._shutdown()
         except OSError as exc:
-            self._fail(RpcError(StatusCode.UNAVAILABLE, f"connection to {self._target} lost: {exc}"))
+            with self._lock:
+                goaway = self._goaway
+            self._fail(goaway or RpcError(StatusCode.UNAVAILABLE, f"connection to {self._target} lost: {exc}"))
         finally:
             self._sock.close()
 
-    def _shutdown(self) -> None:
+    def _shutdown(self, how: int = socket.SHUT_RDWR) -> None:
         try:
-            self._sock.shutdown(socket.SHUT_RDWR)
+            self._sock.shutdown(how)
         except OSError:
             pass
 

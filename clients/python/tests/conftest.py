@@ -53,6 +53,16 @@ class Server:
         return self.proc.returncode
 
 
+def _die_with_parent() -> None:
+    """In the server's child process: a crashed or killed pytest takes it along (Linux)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def start_server(*extra: str) -> Server:
     binary = server_binary()
     if not binary.is_file():
@@ -61,7 +71,7 @@ def start_server(*extra: str) -> Server:
     sock = os.path.join(tmp.name, "s.sock")
     models = os.environ.get("FACERPC_MODELS_DIR") or "/nonexistent"
     cmd = [str(binary), "serve", "--unix", sock, "--tcp", "127.0.0.1:0", "--enable-debug-service", "--models", models, "--log-level", "warning", *extra]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=None)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=None, preexec_fn=_die_with_parent)
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
     unix = tcp = None

@@ -390,3 +390,52 @@ def test_train_request_fields():
         _api.train_request(stepz=1)
     with pytest.raises(ValueError):
         _api.train_request(task="height")
+
+
+def test_reconnects_after_the_server_closes_an_idle_connection():
+    from conftest import start_server
+
+    s = start_server("--idle-timeout", "0.5")
+    try:
+        with facerpc.Client(s.unix) as c:
+            assert c.health() == "SERVING"
+            time.sleep(1.5)  # the server sends UNAVAILABLE on call 0 and closes
+            assert c.health() == "SERVING"
+            assert c.connections_opened == 2
+    finally:
+        s.stop()
+
+
+def test_server_frame_limit_fails_the_call_with_its_code():
+    from conftest import start_server
+
+    s = start_server("--max-frame-bytes", "1024")
+    try:
+        with facerpc.Client(s.unix) as c:
+            with pytest.raises(RpcError) as info:
+                c.sleep(1, b"x" * 4096, timeout=5)
+            # The server answers on call 0 and closes; the call gets that status.
+            assert info.value.code == StatusCode.RESOURCE_EXHAUSTED, info.value
+            assert c.health() == "SERVING"  # on a fresh connection
+            assert c.connections_opened == 2
+    finally:
+        s.stop()
+
+
+def test_server_frame_limit_async():
+    from conftest import start_server
+
+    s = start_server("--max-frame-bytes", "1024")
+
+    async def main():
+        async with facerpc.aio.Client(s.unix) as c:
+            with pytest.raises(RpcError) as info:
+                await c.sleep(1, b"x" * 4096, timeout=5)
+            assert info.value.code == StatusCode.RESOURCE_EXHAUSTED, info.value
+            assert await c.health() == "SERVING"
+            return c.connections_opened
+
+    try:
+        assert asyncio.run(main()) == 2
+    finally:
+        s.stop()
