@@ -83,3 +83,13 @@ def test_missing_image_is_1(server, tmp_path):
     r = run_cli("--unix", server.unix, "predict", str(tmp_path / "missing.jpg"))
     assert r.returncode == 1
     assert "missing.jpg" in r.stderr
+
+
+def test_models_command(server):
+    r = run_cli("--unix", server.unix, "models", "--json")
+    if r.returncode == 1 and "UNIMPLEMENTED" in r.stderr:
+        pytest.skip(f"server does not implement Models/List yet: {r.stderr.strip()}")
+    assert r.returncode == 0, r.stderr
+    for line in r.stdout.splitlines():
+        doc = json.loads(line)
+        assert doc["name"] and doc["state"] in ("LOADING", "SERVING", "UNAVAILABLE")

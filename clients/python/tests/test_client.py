@@ -439,3 +439,16 @@ def test_server_frame_limit_async():
         assert asyncio.run(main()) == 2
     finally:
         s.stop()
+
+
+def test_watch_training_unknown_job(server):
+    with facerpc.Client(server.unix) as c:
+        with c.watch_training("no-such-job", timeout=10) as stream:
+            try:
+                first = next(stream)
+            except RpcError as exc:
+                _skip_if_unimplemented(exc, "Training/Watch")
+                assert exc.code == StatusCode.NOT_FOUND, exc
+            else:
+                pytest.fail(f"an unknown job was watched: {first}")
+        assert c.health() == "SERVING"
