@@ -105,8 +105,18 @@ public enum FaceChip {
     /// resolution; this does the same, with the same integer filter, so the
     /// output matches dlib's pixel for pixel (up to floating-point ties).
     /// Pixels whose source falls outside the image are black.
+    ///
+    /// - Precondition: `details.rows` and `details.cols` are in 0...``maxSize``.
+    ///   Details with non-finite or absurd (beyond ±2^30) coordinates give a black chip.
     public static func extract(_ image: RGBImage, details: ChipDetails) -> RGBImage {
-        let rows = max(details.rows, 0), cols = max(details.cols, 0)
+        precondition((0...maxSize).contains(details.rows) && (0...maxSize).contains(details.cols),
+                     "FaceChip.extract: chip size out of range")
+        let rows = details.rows, cols = details.cols
+        let bound = Double(1 << 30)
+        for v in [details.left, details.top, details.right, details.bottom] where !(abs(v) <= bound) {
+            return RGBImage(width: cols, height: rows)
+        }
+        guard details.angle.isFinite else { return RGBImage(width: cols, height: rows) }
         let rect = DRect(l: details.left, t: details.top, r: details.right, b: details.bottom)
         let area = Double(rows * cols)
         // Unrotated, unscaled: a plain copy (dlib's basic_extract_image_chip).
@@ -171,13 +181,13 @@ public enum FaceChip {
             temp.withUnsafeMutableBufferPointer { t in
                 for y in 0..<h {
                     let s = y * w * 3, d = y * tw
-                    for i in 0..<tw {
-                        // Output column c = i / 3 is centred on source column 2c + 2.
-                        let c = i / 3, ch = i - 3 * c
-                        let p = s + 6 * c + ch
-                        let v = UInt16(src[p]) + 4 * UInt16(src[p + 3]) + 6 * UInt16(src[p + 6])
-                            + 4 * UInt16(src[p + 9]) + UInt16(src[p + 12])
-                        t[d + i] = v
+                    for c in 0..<ow {
+                        // Output column c is centred on source column 2c + 2.
+                        let p = s + 6 * c, q = d + 3 * c
+                        for ch in 0..<3 {
+                            t[q + ch] = UInt16(src[p + ch]) + 4 * UInt16(src[p + 3 + ch]) + 6 * UInt16(src[p + 6 + ch])
+                                + 4 * UInt16(src[p + 9 + ch]) + UInt16(src[p + 12 + ch])
+                        }
                     }
                 }
                 out.withUnsafeMutableBufferPointer { o in

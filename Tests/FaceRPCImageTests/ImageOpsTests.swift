@@ -192,6 +192,13 @@ struct FaceChipTests {
         #expect(FaceChip.extract(img, details: d) == RGBImage(width: 16, height: 16))
         let big = ChipDetails(left: -50, top: -50, right: 60, bottom: 60, angle: 1, rows: 8, cols: 8)
         #expect(FaceChip.extract(img, details: big).width == 8)
+        // Non-finite or absurd details: black, and no endless pyramid loop.
+        for v in [Double.infinity, -.infinity, .nan, 1e300] {
+            let bad = ChipDetails(left: 0, top: 0, right: v, bottom: 10, angle: 0.1, rows: 4, cols: 4)
+            #expect(FaceChip.extract(img, details: bad) == RGBImage(width: 4, height: 4))
+        }
+        let badAngle = ChipDetails(left: 0, top: 0, right: 5, bottom: 5, angle: .nan, rows: 4, cols: 4)
+        #expect(FaceChip.extract(img, details: badAngle) == RGBImage(width: 4, height: 4))
     }
 
     @Test("toTensor is planar NCHW (byte - mean) * scale")
