@@ -116,7 +116,7 @@ public enum FaceChip {
         for v in [details.left, details.top, details.right, details.bottom] where !(abs(v) <= bound) {
             return RGBImage(width: cols, height: rows)
         }
-        guard details.angle.isFinite else { return RGBImage(width: cols, height: rows) }
+        guard details.angle.isFinite, rows > 0, cols > 0 else { return RGBImage(width: cols, height: rows) }
         let rect = DRect(l: details.left, t: details.top, r: details.right, b: details.bottom)
         let area = Double(rows * cols)
         // Unrotated, unscaled: a plain copy (dlib's basic_extract_image_chip).
@@ -124,11 +124,14 @@ public enum FaceChip {
             let x0 = Int(rect.l.rounded()), y0 = Int(rect.t.rounded())
             return ImageOps.warpCopy(image, x0: x0, y0: y0, width: cols, height: rows)
         }
-        // Pyramid depth, and the border each level needs (dlib's "grow").
+        // Pyramid depth, and the border each level needs (dlib's "grow"). A level's
+        // area tends to 1 but never below, so chips under 4 pixels would loop (for
+        // ~1000 rounds, in dlib too); past maxLevels every level is empty anyway.
+        let maxLevels = 40
         var depth = 0
         var grow = 2.0
         var r = rect.down()
-        while r.area > area {
+        while r.area > area && depth < maxLevels {
             r = r.down()
             depth += 1
             grow = grow * 2 + 2
@@ -149,11 +152,10 @@ public enum FaceChip {
         // The level to sample: the smallest whose rectangle still exceeds the chip.
         var target = rect.translated(dx: -Double(bx0), dy: -Double(by0))
         var levelIndex = -1
-        while target.down().area > area {
+        while target.down().area > area && levelIndex + 1 < depth {
             levelIndex += 1
             target = target.down()
         }
-        precondition(levelIndex < depth)
         if levelIndex >= 0 {
             for _ in 0...levelIndex { level = pyramidDown(level) }
         }

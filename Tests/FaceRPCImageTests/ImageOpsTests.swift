@@ -185,6 +185,8 @@ struct FaceChipTests {
         #expect(chip?.width == 32)
     }
 
+    static let templateLandmarks = template(size: 40, padding: 0.2).map { Point2(x: $0.x + 3, y: $0.y + 2) }
+
     @Test("chips far outside the image are black; tiny images do not trap")
     func outside() throws {
         let img = noiseImage(9, 7)
@@ -197,6 +199,14 @@ struct FaceChipTests {
             let bad = ChipDetails(left: 0, top: 0, right: v, bottom: 10, angle: 0.1, rows: 4, cols: 4)
             #expect(FaceChip.extract(img, details: bad) == RGBImage(width: 4, height: 4))
         }
+        // Chips under 4 pixels or empty: no endless pyramid loop.
+        for (rows, cols) in [(1, 1), (1, 3), (0, 5), (2, 0)] {
+            let tiny = ChipDetails(left: 0, top: 0, right: 8, bottom: 6, angle: 0.2, rows: rows, cols: cols)
+            let out = FaceChip.extract(img, details: tiny)
+            #expect(out.width == cols && out.height == rows)
+        }
+        let one = try FaceChip.extract(noiseImage(50, 50), landmarks: Self.templateLandmarks, size: 1, padding: 0.2)
+        #expect(one.width == 1 && one.height == 1)
         let badAngle = ChipDetails(left: 0, top: 0, right: 5, bottom: 5, angle: .nan, rows: 4, cols: 4)
         #expect(FaceChip.extract(img, details: badAngle) == RGBImage(width: 4, height: 4))
     }
