@@ -106,11 +106,13 @@ public enum FaceChip {
     /// output matches dlib's pixel for pixel (up to floating-point ties).
     /// Pixels whose source falls outside the image are black.
     ///
-    /// - Precondition: `details.rows` and `details.cols` are in 0...``maxSize``.
-    ///   Details with non-finite or absurd (beyond ±2^30) coordinates give a black chip.
+    /// Details with non-finite or absurd (beyond ±2^30) coordinates give a black
+    /// chip; rows or columns outside 0...``maxSize`` give an empty image.
     public static func extract(_ image: RGBImage, details: ChipDetails) -> RGBImage {
-        precondition((0...maxSize).contains(details.rows) && (0...maxSize).contains(details.cols),
-                     "FaceChip.extract: chip size out of range")
+        image.requireConsistent("FaceChip.extract")
+        guard (0...maxSize).contains(details.rows) && (0...maxSize).contains(details.cols) else {
+            return RGBImage(width: 0, height: 0)
+        }
         let rows = details.rows, cols = details.cols
         let bound = Double(1 << 30)
         for v in [details.left, details.top, details.right, details.bottom] where !(abs(v) <= bound) {
@@ -210,7 +212,7 @@ public enum FaceChip {
     }
 
     /// Model input: planar float NCHW (N = 1) with `(byte − mean[c]) · scale`.
-    /// - Precondition: `mean.count == 3`.
+    /// - Precondition: `mean.count == 3` (checked even in unchecked builds).
     public static func toTensor(_ chip: RGBImage, mean: [Float], scale: Float) -> [Float] {
         var out = [Float](repeating: 0, count: chip.width * chip.height * 3)
         out.withUnsafeMutableBufferPointer { toTensor(chip, mean: mean, scale: scale, into: $0) }
@@ -220,9 +222,12 @@ public enum FaceChip {
     /// Writes the tensor of ``toTensor(_:mean:scale:)`` into `into` (for
     /// assembling a batch in place). `into.count` must be `3 · width · height`.
     public static func toTensor(_ chip: RGBImage, mean: [Float], scale: Float, into: UnsafeMutableBufferPointer<Float>) {
-        precondition(mean.count == 3, "toTensor: mean needs 3 values")
+        // fatalError, not precondition: this module builds with -Ounchecked, where
+        // preconditions vanish and these would become out-of-bounds accesses.
+        chip.requireConsistent("toTensor")
+        guard mean.count == 3 else { fatalError("toTensor: mean needs 3 values, got \(mean.count)") }
         let plane = chip.width * chip.height
-        precondition(into.count == 3 * plane, "toTensor: destination has the wrong size")
+        guard into.count == 3 * plane else { fatalError("toTensor: destination holds \(into.count) floats, needs \(3 * plane)") }
         guard plane > 0, let dst = into.baseAddress else { return }
         let mr = SIMD16<Float>(repeating: mean[0]), mg = SIMD16<Float>(repeating: mean[1])
         let mb = SIMD16<Float>(repeating: mean[2])

@@ -98,6 +98,11 @@ struct ImageOpsTests {
         let col = RGBImage(width: 1, height: 2, pixels: [0, 0, 0, 200, 100, 40])
         let up = ImageOps.resizeBilinear(col, width: 1, height: 4)
         #expect(up.pixels == [0, 0, 0, 50, 25, 10, 150, 75, 30, 200, 100, 40])
+        // Degenerate sizes: empty or black, never a trap.
+        #expect(ImageOps.resizeBilinear(img, width: 0, height: 5) == RGBImage(width: 0, height: 5))
+        #expect(ImageOps.resizeBilinear(RGBImage(width: 0, height: 0), width: 3, height: 2) == RGBImage(width: 3, height: 2))
+        #expect(ImageOps.resizeBilinearPlanar(img, width: -1, height: 5, mean: [0, 0, 0], scale: 1).isEmpty)
+        #expect(ImageOps.warpAffine(img, transform: .identity, width: -3, height: 4) == RGBImage(width: 0, height: 4))
         let small = ImageOps.resizeBilinear(img, width: 13, height: 9)
         let planar = ImageOps.resizeBilinearPlanar(img, width: 13, height: 9, mean: [127.5, 127.5, 127.5], scale: 0.0078125)
         #expect(planar.count == 13 * 9 * 3)

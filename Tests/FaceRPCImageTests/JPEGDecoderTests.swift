@@ -287,5 +287,8 @@ struct JPEGEncoderTests {
         #expect(throws: ImageError.self) { try JPEGEncoder.encode(RGBImage(width: 2, height: 2), quality: 0) }
         #expect(throws: ImageError.self) { try JPEGEncoder.encode(RGBImage(width: 2, height: 2), quality: 101) }
         #expect(throws: ImageError.self) { try JPEGEncoder.encode(RGBImage(width: 0, height: 0), quality: 90) }
+        var short = RGBImage(width: 4, height: 4)
+        short.pixels.removeLast(3)  // pixels is a public var: the encoder must not read past it
+        #expect(throws: ImageError.self) { try JPEGEncoder.encode(short, quality: 90) }
     }
 }
