@@ -16,6 +16,7 @@ public struct RGBColor: Sendable, Equatable, Hashable {
 extension RGBImage {
     /// Fills the axis-aligned pixel block [x, x + width) × [y, y + height), clipped.
     public mutating func fill(x: Int, y: Int, width: Int, height: Int, color: RGBColor) {
+        requireConsistent("RGBImage.fill")
         let x0 = max(x, 0), y0 = max(y, 0)
         let x1 = min(x.addingSaturating(width), self.width), y1 = min(y.addingSaturating(height), self.height)
         guard x0 < x1, y0 < y1 else { return }

@@ -105,8 +105,20 @@ public enum FaceChip {
     /// resolution; this does the same, with the same integer filter, so the
     /// output matches dlib's pixel for pixel (up to floating-point ties).
     /// Pixels whose source falls outside the image are black.
+    ///
+    /// Details with non-finite or absurd (beyond ±2^30) coordinates give a black
+    /// chip; rows or columns outside 0...``maxSize`` give an empty image.
     public static func extract(_ image: RGBImage, details: ChipDetails) -> RGBImage {
-        let rows = max(details.rows, 0), cols = max(details.cols, 0)
+        image.requireConsistent("FaceChip.extract")
+        guard (0...maxSize).contains(details.rows) && (0...maxSize).contains(details.cols) else {
+            return RGBImage(width: 0, height: 0)
+        }
+        let rows = details.rows, cols = details.cols
+        let bound = Double(1 << 30)
+        for v in [details.left, details.top, details.right, details.bottom] where !(abs(v) <= bound) {
+            return RGBImage(width: cols, height: rows)
+        }
+        guard details.angle.isFinite, rows > 0, cols > 0 else { return RGBImage(width: cols, height: rows) }
         let rect = DRect(l: details.left, t: details.top, r: details.right, b: details.bottom)
         let area = Double(rows * cols)
         // Unrotated, unscaled: a plain copy (dlib's basic_extract_image_chip).
@@ -114,11 +126,14 @@ public enum FaceChip {
             let x0 = Int(rect.l.rounded()), y0 = Int(rect.t.rounded())
             return ImageOps.warpCopy(image, x0: x0, y0: y0, width: cols, height: rows)
         }
-        // Pyramid depth, and the border each level needs (dlib's "grow").
+        // Pyramid depth, and the border each level needs (dlib's "grow"). A level's
+        // area tends to 1 but never below, so chips under 4 pixels would loop (for
+        // ~1000 rounds, in dlib too); past maxLevels every level is empty anyway.
+        let maxLevels = 40
         var depth = 0
         var grow = 2.0
         var r = rect.down()
-        while r.area > area {
+        while r.area > area && depth < maxLevels {
             r = r.down()
             depth += 1
             grow = grow * 2 + 2
@@ -139,11 +154,10 @@ public enum FaceChip {
         // The level to sample: the smallest whose rectangle still exceeds the chip.
         var target = rect.translated(dx: -Double(bx0), dy: -Double(by0))
         var levelIndex = -1
-        while target.down().area > area {
+        while target.down().area > area && levelIndex + 1 < depth {
             levelIndex += 1
             target = target.down()
         }
-        precondition(levelIndex < depth)
         if levelIndex >= 0 {
             for _ in 0...levelIndex { level = pyramidDown(level) }
         }
@@ -171,13 +185,13 @@ public enum FaceChip {
             temp.withUnsafeMutableBufferPointer { t in
                 for y in 0..<h {
                     let s = y * w * 3, d = y * tw
-                    for i in 0..<tw {
-                        // Output column c = i / 3 is centred on source column 2c + 2.
-                        let c = i / 3, ch = i - 3 * c
-                        let p = s + 6 * c + ch
-                        let v = UInt16(src[p]) + 4 * UInt16(src[p + 3]) + 6 * UInt16(src[p + 6])
-                            + 4 * UInt16(src[p + 9]) + UInt16(src[p + 12])
-                        t[d + i] = v
+                    for c in 0..<ow {
+                        // Output column c is centred on source column 2c + 2.
+                        let p = s + 6 * c, q = d + 3 * c
+                        for ch in 0..<3 {
+                            t[q + ch] = UInt16(src[p + ch]) + 4 * UInt16(src[p + 3 + ch]) + 6 * UInt16(src[p + 6 + ch])
+                                + 4 * UInt16(src[p + 9 + ch]) + UInt16(src[p + 12 + ch])
+                        }
                     }
                 }
                 out.withUnsafeMutableBufferPointer { o in
@@ -198,7 +212,7 @@ public enum FaceChip {
     }
 
     /// Model input: planar float NCHW (N = 1) with `(byte − mean[c]) · scale`.
-    /// - Precondition: `mean.count == 3`.
+    /// - Precondition: `mean.count == 3` (checked even in unchecked builds).
     public static func toTensor(_ chip: RGBImage, mean: [Float], scale: Float) -> [Float] {
         var out = [Float](repeating: 0, count: chip.width * chip.height * 3)
         out.withUnsafeMutableBufferPointer { toTensor(chip, mean: mean, scale: scale, into: $0) }
@@ -208,9 +222,12 @@ public enum FaceChip {
     /// Writes the tensor of ``toTensor(_:mean:scale:)`` into `into` (for
     /// assembling a batch in place). `into.count` must be `3 · width · height`.
     public static func toTensor(_ chip: RGBImage, mean: [Float], scale: Float, into: UnsafeMutableBufferPointer<Float>) {
-        precondition(mean.count == 3, "toTensor: mean needs 3 values")
+        // fatalError, not precondition: this module builds with -Ounchecked, where
+        // preconditions vanish and these would become out-of-bounds accesses.
+        chip.requireConsistent("toTensor")
+        guard mean.count == 3 else { fatalError("toTensor: mean needs 3 values, got \(mean.count)") }
         let plane = chip.width * chip.height
-        precondition(into.count == 3 * plane, "toTensor: destination has the wrong size")
+        guard into.count == 3 * plane else { fatalError("toTensor: destination holds \(into.count) floats, needs \(3 * plane)") }
         guard plane > 0, let dst = into.baseAddress else { return }
         let mr = SIMD16<Float>(repeating: mean[0]), mg = SIMD16<Float>(repeating: mean[1])
         let mb = SIMD16<Float>(repeating: mean[2])

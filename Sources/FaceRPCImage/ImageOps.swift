@@ -11,7 +11,8 @@ public enum ImageOps {
     /// - the blend is computed in double precision and truncated toward zero.
     /// - Precondition: `width >= 0`, `height >= 0`.
     public static func warpAffine(_ image: RGBImage, transform: AffineTransform, width: Int, height: Int) -> RGBImage {
-        precondition(width >= 0 && height >= 0, "warpAffine: negative output size")
+        image.requireConsistent("warpAffine")
+        guard width > 0, height > 0 else { return RGBImage(width: max(width, 0), height: max(height, 0)) }
         var out = RGBImage(width: width, height: height)
         image.pixels.withUnsafeBufferPointer { src in
             out.pixels.withUnsafeMutableBufferPointer { dst in
@@ -65,6 +66,7 @@ public enum ImageOps {
     /// the truncated mean `(R + G + B) / 3`. dlib's shape predictor reads
     /// intensities this way.
     public static func grayscale(_ image: RGBImage) -> GrayImage {
+        image.requireConsistent("grayscale")
         let n = image.width * image.height
         let pixels = [UInt8](unsafeUninitializedCapacity: n) { out, initialized in
             image.pixels.withUnsafeBufferPointer { src in
@@ -82,8 +84,11 @@ public enum ImageOps {
     /// source x = (x + 0.5)·sw/dw − 0.5, clamped to the edge), rounded to bytes.
     /// Meant for detector pyramids at moderate scale factors (≥ 0.5 per step
     /// avoids aliasing).
-    /// - Precondition: `width > 0`, `height > 0`, non-empty `image`.
+    /// An empty `image` gives a black image; a non-positive size an empty one.
     public static func resizeBilinear(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
+        image.requireConsistent("resizeBilinear")
+        guard width > 0, height > 0 else { return RGBImage(width: max(width, 0), height: max(height, 0)) }
+        guard image.width > 0, image.height > 0 else { return RGBImage(width: width, height: height) }
         var out = [UInt8](repeating: 0, count: width * height * 3)
         out.withUnsafeMutableBufferPointer { dst in
             resizeRows(image, width: width, height: height) { y, r0, r1, fy in
@@ -100,12 +105,16 @@ public enum ImageOps {
     /// Bilinear resize (as ``resizeBilinear(_:width:height:)``) straight into
     /// planar float CHW: `out[c][y][x] = (value − mean[c]) · scale`, without
     /// rounding the interpolated value to a byte first.
-    /// - Precondition: `mean.count == 3`.
+    /// An empty `image` gives zeros; a non-positive size an empty array.
+    /// - Precondition: `mean.count == 3` (checked even in unchecked builds).
     public static func resizeBilinearPlanar(
         _ image: RGBImage, width: Int, height: Int, mean: [Float], scale: Float
     ) -> [Float] {
-        precondition(mean.count == 3, "resizeBilinearPlanar: mean needs 3 values")
+        image.requireConsistent("resizeBilinearPlanar")
+        guard mean.count == 3 else { fatalError("resizeBilinearPlanar: mean needs 3 values, got \(mean.count)") }
+        guard width > 0, height > 0 else { return [] }
         let plane = width * height
+        guard image.width > 0, image.height > 0 else { return [Float](repeating: 0, count: plane * 3) }
         var out = [Float](repeating: 0, count: plane * 3)
         let m0 = mean[0], m1 = mean[1], m2 = mean[2]
         out.withUnsafeMutableBufferPointer { dst in
@@ -129,7 +138,6 @@ public enum ImageOps {
         _ image: RGBImage, width: Int, height: Int,
         emit: (_ y: Int, _ r0: UnsafeBufferPointer<Float>, _ r1: UnsafeBufferPointer<Float>, _ fy: Float) -> Void
     ) {
-        precondition(width > 0 && height > 0 && image.width > 0 && image.height > 0, "resize: empty image")
         let sw = image.width, sh = image.height
         let sx = Double(sw) / Double(width), sy = Double(sh) / Double(height)
         // Horizontal taps, computed once per call.

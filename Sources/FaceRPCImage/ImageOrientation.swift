@@ -26,6 +26,7 @@ public enum ImageOrientation: Int, Sendable, CaseIterable {
     /// is the input pixel this orientation places there.
     public func apply(to image: RGBImage) -> RGBImage {
         if self == .topLeft { return image }
+        image.requireConsistent("ImageOrientation.apply")
         let w = image.width, h = image.height
         let outW = swapsDimensions ? h : w
         let outH = swapsDimensions ? w : h

@@ -7,7 +7,8 @@ public enum JPEGEncoder {
     /// - Throws: ``ImageError/invalidArgument(_:)`` for a bad quality or empty image.
     public static func encode(_ image: RGBImage, quality: Int = 90) throws(ImageError) -> [UInt8] {
         guard (1...100).contains(quality) else { throw .invalidArgument("JPEG quality must be 1...100, got \(quality)") }
-        guard image.width > 0, image.height > 0, image.width <= 65_500, image.height <= 65_500 else {
+        guard image.width > 0, image.height > 0, image.width <= 65_500, image.height <= 65_500,
+              image.pixels.count == image.width * image.height * 3 else {
             throw .invalidArgument("cannot encode a \(image.width)x\(image.height) image as JPEG")
         }
         let handle = try TurboJPEGHandle(.compress)

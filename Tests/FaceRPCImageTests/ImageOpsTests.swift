@@ -98,6 +98,11 @@ struct ImageOpsTests {
         let col = RGBImage(width: 1, height: 2, pixels: [0, 0, 0, 200, 100, 40])
         let up = ImageOps.resizeBilinear(col, width: 1, height: 4)
         #expect(up.pixels == [0, 0, 0, 50, 25, 10, 150, 75, 30, 200, 100, 40])
+        // Degenerate sizes: empty or black, never a trap.
+        #expect(ImageOps.resizeBilinear(img, width: 0, height: 5) == RGBImage(width: 0, height: 5))
+        #expect(ImageOps.resizeBilinear(RGBImage(width: 0, height: 0), width: 3, height: 2) == RGBImage(width: 3, height: 2))
+        #expect(ImageOps.resizeBilinearPlanar(img, width: -1, height: 5, mean: [0, 0, 0], scale: 1).isEmpty)
+        #expect(ImageOps.warpAffine(img, transform: .identity, width: -3, height: 4) == RGBImage(width: 0, height: 4))
         let small = ImageOps.resizeBilinear(img, width: 13, height: 9)
         let planar = ImageOps.resizeBilinearPlanar(img, width: 13, height: 9, mean: [127.5, 127.5, 127.5], scale: 0.0078125)
         #expect(planar.count == 13 * 9 * 3)
@@ -185,6 +190,8 @@ struct FaceChipTests {
         #expect(chip?.width == 32)
     }
 
+    static let templateLandmarks = template(size: 40, padding: 0.2).map { Point2(x: $0.x + 3, y: $0.y + 2) }
+
     @Test("chips far outside the image are black; tiny images do not trap")
     func outside() throws {
         let img = noiseImage(9, 7)
@@ -192,6 +199,21 @@ struct FaceChipTests {
         #expect(FaceChip.extract(img, details: d) == RGBImage(width: 16, height: 16))
         let big = ChipDetails(left: -50, top: -50, right: 60, bottom: 60, angle: 1, rows: 8, cols: 8)
         #expect(FaceChip.extract(img, details: big).width == 8)
+        // Non-finite or absurd details: black, and no endless pyramid loop.
+        for v in [Double.infinity, -.infinity, .nan, 1e300] {
+            let bad = ChipDetails(left: 0, top: 0, right: v, bottom: 10, angle: 0.1, rows: 4, cols: 4)
+            #expect(FaceChip.extract(img, details: bad) == RGBImage(width: 4, height: 4))
+        }
+        // Chips under 4 pixels or empty: no endless pyramid loop.
+        for (rows, cols) in [(1, 1), (1, 3), (0, 5), (2, 0)] {
+            let tiny = ChipDetails(left: 0, top: 0, right: 8, bottom: 6, angle: 0.2, rows: rows, cols: cols)
+            let out = FaceChip.extract(img, details: tiny)
+            #expect(out.width == cols && out.height == rows)
+        }
+        let one = try FaceChip.extract(noiseImage(50, 50), landmarks: Self.templateLandmarks, size: 1, padding: 0.2)
+        #expect(one.width == 1 && one.height == 1)
+        let badAngle = ChipDetails(left: 0, top: 0, right: 5, bottom: 5, angle: .nan, rows: 4, cols: 4)
+        #expect(FaceChip.extract(img, details: badAngle) == RGBImage(width: 4, height: 4))
     }
 
     @Test("toTensor is planar NCHW (byte - mean) * scale")

@@ -233,6 +233,28 @@ struct JPEGDecoderTests {
     }
 }
 
+extension JPEGDecoderTests {
+    @Test("random marker soup: metadata scan and decode never trap")
+    func markerSoup() {
+        var seed: UInt64 = 2026
+        func next() -> UInt8 { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return UInt8(truncatingIfNeeded: seed >> 56) }
+        let markers: [UInt8] = [0xE1, 0xEE, 0xDB, 0xC0, 0xC2, 0xC4, 0xDA, 0xD9, 0xDD, 0xFF, 0xD0, 0x01]
+        for _ in 0..<3000 {
+            var b: [UInt8] = [0xFF, 0xD8]
+            for _ in 0..<Int(next() % 6) {
+                b += [0xFF, markers[Int(next()) % markers.count]]
+                let len = Int(next() % 40)
+                b += [0, UInt8(len)]
+                if next() & 1 == 0 { b += Array("Exif".utf8) + [0, 0] + (next() & 1 == 0 ? [0x49, 0x49, 42, 0] : [0x4D, 0x4D, 0, 42]) }
+                for _ in 0..<Int(next() % 40) { b.append(next()) }
+            }
+            let meta = JPEGMetadata.scan(b)
+            #expect((1...8).contains(meta.orientation.rawValue))
+            #expect(throws: ImageError.self) { try JPEGDecoder.decode(b) }
+        }
+    }
+}
+
 @Suite("raw RGB input")
 struct RawImageTests {
     @Test("stride and size validation")
@@ -287,5 +309,8 @@ struct JPEGEncoderTests {
         #expect(throws: ImageError.self) { try JPEGEncoder.encode(RGBImage(width: 2, height: 2), quality: 0) }
         #expect(throws: ImageError.self) { try JPEGEncoder.encode(RGBImage(width: 2, height: 2), quality: 101) }
         #expect(throws: ImageError.self) { try JPEGEncoder.encode(RGBImage(width: 0, height: 0), quality: 90) }
+        var short = RGBImage(width: 4, height: 4)
+        short.pixels.removeLast(3)  // pixels is a public var: the encoder must not read past it
+        #expect(throws: ImageError.self) { try JPEGEncoder.encode(short, quality: 90) }
     }
 }
