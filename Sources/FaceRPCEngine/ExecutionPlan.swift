@@ -43,9 +43,10 @@ struct ExecutionPlan: Sendable {
     var outputValue = 0
     var inputShape: TensorShape = []
     var outputShape: TensorShape = []
-    /// Scratch floats one thread needs per sample of batch (LRN) plus fixed (conv).
+    /// Scratch floats one thread needs (conv panels, LRN sums).
     var scratchFixedPerThread = 0
-    var scratchPerSamplePerThread = 0
+    /// Scratch floats per sample of batch, shared by the threads (Winograd's padded input).
+    var scratchPerSample = 0
     var flopsPerSample = 0.0
     var parameterCount = 0
 
@@ -159,6 +160,7 @@ struct ExecutionPlan: Sendable {
                 if ExecutionPlan.useWinograd(g) {
                     let packed = PackedWinogradConvolution(geometry: g, weights: s.weights, bias: s.bias, variant: gemm)
                     scratchFixedPerThread = max(scratchFixedPerThread, packed.scratchPerThread)
+                    scratchPerSample = max(scratchPerSample, packed.scratchPerSample)
                     kind = .winograd(packed, relu: relu)
                 } else {
                     let packed = PackedConvolution(geometry: g, weights: s.weights, bias: s.bias, variant: gemm)

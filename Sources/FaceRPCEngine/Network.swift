@@ -68,7 +68,7 @@ public final class Network: Sendable {
             total += (size * batch + 15) & ~15
         }
         let scratchOffset = total
-        total += threads * ((plan.scratchFixedPerThread + 15) & ~15)
+        total += threads * ((plan.scratchFixedPerThread + 15) & ~15) + batch * plan.scratchPerSample
         guard total <= EngineLimits.maxWorkspaceElements else {
             throw EngineError("batch \(batch) needs \(total) workspace floats, over the limit of \(EngineLimits.maxWorkspaceElements)")
         }

@@ -64,11 +64,22 @@ public struct PackedWinogradConvolution: Sendable {
     var tilesH: Int { (geometry.outH + 1) / 2 }
     var tilesW: Int { (geometry.outW + 1) / 2 }
 
-    /// Scratch floats one thread needs: transformed input panel and 16 GEMM tiles.
-    public var scratchPerThread: Int { 16 * geometry.inChannels * variant.nr + 16 * variant.mr * variant.nr + 4 * variant.nr }
+    /// Scratch floats one thread needs: transformed input panel, 16 GEMM tiles,
+    /// output-transform rows and the 16 x `nr` transform staging block.
+    public var scratchPerThread: Int {
+        16 * geometry.inChannels * variant.nr + 16 * variant.mr * variant.nr + 4 * variant.nr + 16 * 64
+    }
+
+    var paddedH: Int { 2 * tilesH + 2 }
+    var paddedW: Int { 2 * tilesW + 2 }
+
+    /// Scratch floats per sample of batch: the zero-padded copy of the input, so
+    /// every 4x4 input patch is in bounds and the transform needs no edge cases.
+    public var scratchPerSample: Int { geometry.inChannels * paddedH * paddedW }
 
     /// Runs the convolution; the contract is that of
-    /// ``PackedConvolution/run(input:output:batch:residual:relu:scratch:threads:)``.
+    /// ``PackedConvolution/run(input:output:batch:residual:relu:scratch:threads:)``
+    /// except that `scratch` holds `threads * scratchPerThread + batch * scratchPerSample` floats.
     public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
                     residual: UnsafePointer<Float>?, relu: Bool,
                     scratch: UnsafeMutablePointer<Float>, threads: Int) {
@@ -80,6 +91,20 @@ public struct PackedWinogradConvolution: Sendable {
         let items = colPanels * rowChunks
         let tasks = min(threads, items)
         let perThread = scratchPerThread
+        // Zero-padded input copy, planes split across the threads.
+        let padded = scratch + threads * perThread
+        let g = geometry
+        let ph = paddedH, pw = paddedW, planes = batch * cin
+        let padTasks = min(threads, planes)
+        parallelFor(padTasks) { t in
+            for plane in sliceRange(t, of: padTasks, count: planes) {
+                let dst = padded + plane * ph * pw, src = input + plane * g.inH * g.inW
+                dst.update(repeating: 0, count: ph * pw)
+                for iy in 0..<g.inH {
+                    (dst + (iy + g.padTop) * pw + g.padLeft).update(from: src + iy * g.inW, count: g.inW)
+                }
+            }
+        }
         parallelFor(tasks) { t in
             let v = scratch + t * perThread
             let m = v + 16 * cin * nr
@@ -89,7 +114,14 @@ public struct PackedWinogradConvolution: Sendable {
                 let cp = item / rowChunks, chunk = item % rowChunks
                 let nc = min(nr, tiles - cp * nr)
                 if cp != lastPanel {
-                    transformInput(input, firstTile: cp * nr, tiles: nc, width: variant.panel(forColumns: nc).width, into: v)
+                    let stage = y + 4 * nr
+                    if variant.panel(forColumns: nc).width == 16 {
+                        transformInput(padded, firstTile: cp * nr, tiles: nc, width: 16, stage: stage, into: v)
+                    } else if nr == 32 {
+                        transformInput(padded, firstTile: cp * nr, tiles: nc, width: 32, stage: stage, into: v)
+                    } else {
+                        transformInput(padded, firstTile: cp * nr, tiles: nc, width: nr, stage: stage, into: v)
+                    }
                     lastPanel = cp
                 }
                 for rp in sliceRange(chunk, of: rowChunks, count: rowPanels) {
@@ -100,58 +132,54 @@ public struct PackedWinogradConvolution: Sendable {
         }
     }
 
-    /// `V[ξ][ci][jj] = (Bᵀ d B)[ξ]` for the 4x4 input patch of each tile; zero for padding tiles.
+    /// `V[ξ][ci][jj] = (Bᵀ d B)[ξ]` for the 4x4 patch of each tile of the padded
+    /// input; zero for tiles past the end. One channel at a time, the 16 values of
+    /// every tile go to `stage[ξ][jj]` (constant offsets when `width` is a literal
+    /// at the call site) and are then copied out one vector row per ξ.
     @inline(__always)
-    private func transformInput(_ input: UnsafePointer<Float>, firstTile j0: Int, tiles nc: Int, width nr: Int,
-                                into v: UnsafeMutablePointer<Float>) {
-        let g = geometry
-        let cin = g.inChannels
-        let inH = g.inH, inW = g.inW, plane = inH * inW
+    private func transformInput(_ padded: UnsafePointer<Float>, firstTile j0: Int, tiles nc: Int, width: Int,
+                                stage: UnsafeMutablePointer<Float>, into v: UnsafeMutablePointer<Float>) {
+        let cin = geometry.inChannels
+        let ph = paddedH, pw = paddedW, plane = ph * pw
         let tw = tilesW, perSample = tilesH * tilesW
-        let xiStride = cin * nr
-        if nc < nr {
-            for xi in 0..<16 { for ci in 0..<cin { (v + xi * xiStride + ci * nr + nc).update(repeating: 0, count: nr - nc) } }
+        let xiStride = cin * width
+        if nc < width {
+            for xi in 0..<16 { (stage + xi * width + nc).update(repeating: 0, count: width - nc) }
         }
-        for jj in 0..<nc {
-            let j = j0 + jj
-            let n = j / perSample, p = j - n * perSample
-            let ty = p / tw, tx = p - ty * tw
-            let y0 = 2 * ty - g.padTop, x0 = 2 * tx - g.padLeft
-            let inside = y0 >= 0 && x0 >= 0 && y0 + 4 <= inH && x0 + 4 <= inW
-            var src = input + n * cin * plane + y0 * inW + x0
-            var dst = v + jj
-            for _ in 0..<cin {
-                var d0 = SIMD4<Float>(), d1 = d0, d2 = d0, d3 = d0
-                if inside {
-                    d0 = UnsafeRawPointer(src).loadUnaligned(as: SIMD4<Float>.self)
-                    d1 = UnsafeRawPointer(src + inW).loadUnaligned(as: SIMD4<Float>.self)
-                    d2 = UnsafeRawPointer(src + 2 * inW).loadUnaligned(as: SIMD4<Float>.self)
-                    d3 = UnsafeRawPointer(src + 3 * inW).loadUnaligned(as: SIMD4<Float>.self)
-                } else {
-                    var d = SIMD16<Float>()
-                    for r in 0..<4 {
-                        let iy = y0 + r
-                        if iy < 0 || iy >= inH { continue }
-                        for c in 0..<4 {
-                            let ix = x0 + c
-                            if ix >= 0 && ix < inW { d[r * 4 + c] = src[r * inW + c] }
-                        }
+        // Top-left of each tile's patch in the padded batch, channel 0.
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: width) { offsets in
+            for jj in 0..<nc {
+                let j = j0 + jj
+                let n = j / perSample, p = j - n * perSample
+                let ty = p / tw, tx = p - ty * tw
+                offsets[jj] = n * cin * plane + 2 * ty * pw + 2 * tx
+            }
+            for ci in 0..<cin {
+                let base = padded + ci * plane
+                for jj in 0..<nc {
+                    let src = base + offsets[jj]
+                    let d0 = UnsafeRawPointer(src).loadUnaligned(as: SIMD4<Float>.self)
+                    let d1 = UnsafeRawPointer(src + pw).loadUnaligned(as: SIMD4<Float>.self)
+                    let d2 = UnsafeRawPointer(src + 2 * pw).loadUnaligned(as: SIMD4<Float>.self)
+                    let d3 = UnsafeRawPointer(src + 3 * pw).loadUnaligned(as: SIMD4<Float>.self)
+                    // Rows: t = Bᵀ d.
+                    let t0 = d0 - d2, t1 = d1 + d2, t2 = d2 - d1, t3 = d1 - d3
+                    // Columns: V = t B.
+                    let o = stage + jj
+                    @inline(__always) func put(_ r: Int, _ t: SIMD4<Float>) {
+                        o[(4 * r) * width] = t[0] - t[2]
+                        o[(4 * r + 1) * width] = t[1] + t[2]
+                        o[(4 * r + 2) * width] = t[2] - t[1]
+                        o[(4 * r + 3) * width] = t[1] - t[3]
                     }
-                    d0 = d.lowHalf.lowHalf; d1 = d.lowHalf.highHalf; d2 = d.highHalf.lowHalf; d3 = d.highHalf.highHalf
+                    put(0, t0); put(1, t1); put(2, t2); put(3, t3)
                 }
-                // Rows: t = Bᵀ d.
-                let t0 = d0 - d2, t1 = d1 + d2, t2 = d2 - d1, t3 = d1 - d3
-                // Columns: V = t B.
-                @inline(__always) func put(_ r: Int, _ t: SIMD4<Float>) {
-                    let o = dst + (r * 4) * xiStride
-                    o[0] = t[0] - t[2]
-                    o[xiStride] = t[1] + t[2]
-                    o[2 * xiStride] = t[2] - t[1]
-                    o[3 * xiStride] = t[1] - t[3]
+                let dst = v + ci * width
+                for xi in 0..<16 {
+                    let from = stage + xi * width, to = dst + xi * xiStride
+                    var c = 0
+                    while c < width { SIMD16<Float>(loadFrom: from + c).store(to: to + c); c += 16 }
                 }
-                put(0, t0); put(1, t1); put(2, t2); put(3, t3)
-                src += plane
-                dst += nr
             }
         }
     }

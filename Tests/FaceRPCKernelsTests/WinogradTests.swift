@@ -25,7 +25,7 @@ struct WinogradTests {
                 let conv = PackedWinogradConvolution(geometry: g, weights: w, bias: b, variant: v)
                 for (relu, withResidual) in [(false, false), (true, true)] {
                     var y = [Float](repeating: .nan, count: outCount)
-                    var scratch = [Float](repeating: 0, count: threads * conv.scratchPerThread)
+                    var scratch = [Float](repeating: .nan, count: threads * conv.scratchPerThread + batch * conv.scratchPerSample)
                     scratch.withUnsafeMutableBufferPointer { s in
                         y.withUnsafeMutableBufferPointer { yb in
                             res.withUnsafeBufferPointer { rb in
