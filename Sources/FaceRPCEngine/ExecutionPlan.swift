@@ -4,8 +4,9 @@ import FaceRPCKernels
 enum StepKind: Sendable {
     /// Convolution with folded affine, optional residual (step input 1) and ReLU.
     case conv(PackedConvolution, relu: Bool)
-    /// The same contract through Winograd F(2x2, 3x3).
-    case winograd(PackedWinogradConvolution, relu: Bool)
+    /// A 3x3 stride-1 convolution packed both ways; each run picks the cheaper
+    /// for its batch (see ``ExecutionPlan/preferWinograd(_:batch:nr:)``).
+    case convOrWinograd(PackedConvolution, PackedWinogradConvolution, relu: Bool)
     case fullyConnected(weights: [Float], bias: [Float], inFeatures: Int, outFeatures: Int, relu: Bool)
     case maxPool(PoolGeometry)
     case averagePool(PoolGeometry)
@@ -50,10 +51,15 @@ struct ExecutionPlan: Sendable {
     var flopsPerSample = 0.0
     var parameterCount = 0
 
-    /// Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions, except on tiny outputs
-    /// where rounding up to whole 2x2 tiles wastes more than it saves.
-    static func useWinograd(_ g: ConvGeometry) -> Bool {
-        PackedWinogradConvolution.supports(g) && g.outH >= 4 && g.outW >= 4
+    /// Whether Winograd F(2x2, 3x3) beats im2col + GEMM for this batch: compares
+    /// multiply counts after rounding columns up to whole panels (16 per tile vs
+    /// 9 per pixel); im2col pays about a quarter extra for unfolding. Tiny outputs
+    /// at batch 1 waste most of a 2x2 tile grid and stay on im2col.
+    static func preferWinograd(_ g: ConvGeometry, batch: Int, nr: Int) -> Bool {
+        func panels(_ columns: Int) -> Int { columns <= 16 ? 16 : (columns + nr - 1) / nr * nr }
+        let tiles = batch * ((g.outH + 1) / 2) * ((g.outW + 1) / 2)
+        let pixels = batch * g.outH * g.outW
+        return 16 * panels(tiles) * 4 < 9 * panels(pixels) * 5
     }
 
     init(graph: Graph, gemm: GemmVariant) throws {
@@ -157,14 +163,14 @@ struct ExecutionPlan: Sendable {
                 var ins = [value(node.inputs[0])]
                 if let residual { ins.append(value(residual)) }
                 let kind: StepKind
-                if ExecutionPlan.useWinograd(g) {
-                    let packed = PackedWinogradConvolution(geometry: g, weights: s.weights, bias: s.bias, variant: gemm)
-                    scratchFixedPerThread = max(scratchFixedPerThread, packed.scratchPerThread)
-                    scratchPerSample = max(scratchPerSample, packed.scratchPerSample)
-                    kind = .winograd(packed, relu: relu)
+                let packed = PackedConvolution(geometry: g, weights: s.weights, bias: s.bias, variant: gemm)
+                scratchFixedPerThread = max(scratchFixedPerThread, packed.scratchPerThread)
+                if PackedWinogradConvolution.supports(g) {
+                    let wino = PackedWinogradConvolution(geometry: g, weights: s.weights, bias: s.bias, variant: gemm)
+                    scratchFixedPerThread = max(scratchFixedPerThread, wino.scratchPerThread)
+                    scratchPerSample = max(scratchPerSample, wino.scratchPerSample)
+                    kind = .convOrWinograd(packed, wino, relu: relu)
                 } else {
-                    let packed = PackedConvolution(geometry: g, weights: s.weights, bias: s.bias, variant: gemm)
-                    scratchFixedPerThread = max(scratchFixedPerThread, packed.scratchPerThread)
                     kind = .conv(packed, relu: relu)
                 }
                 steps.append(Step(name: node.name, kind: kind, inputs: ins, output: newValue(out)))

@@ -97,9 +97,13 @@ public final class Network: Sendable {
         case .conv(let conv, let relu):
             let residual: UnsafePointer<Float>? = step.inputs.count > 1 ? UnsafePointer(input(1)) : nil
             conv.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
-        case .winograd(let conv, let relu):
+        case .convOrWinograd(let conv, let wino, let relu):
             let residual: UnsafePointer<Float>? = step.inputs.count > 1 ? UnsafePointer(input(1)) : nil
-            conv.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
+            if ExecutionPlan.preferWinograd(wino.geometry, batch: batch, nr: wino.variant.nr) {
+                wino.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
+            } else {
+                conv.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
+            }
         case .fullyConnected(let w, let b, let inF, let outF, let relu):
             let kernel = KernelRegistry.defaultFullyConnected.run
             w.withUnsafeBufferPointer { wb in

@@ -108,6 +108,10 @@ public struct PackedConvolution: Sendable {
         // A 1x1, stride-1, unpadded kernel reads each sample as one contiguous run.
         let pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && g.padTop == 0 && g.padLeft == 0
             && g.padBottom == 0 && g.padRight == 0
+        if !pointwise && ow < 8 {
+            unfoldGather(input: input, group: grp, firstColumn: j0, columns: nc, width: nr, into: dst)
+            return
+        }
         var jj = 0
         while jj < nc {
             let j = j0 + jj
@@ -152,6 +156,51 @@ public struct PackedConvolution: Sendable {
                 }
             }
             jj += len
+        }
+    }
+
+    /// im2col for narrow outputs, where rows of output pixels are too short for
+    /// the run-based copy to pay off: per kernel tap, one branchless pass over the
+    /// panel's columns with 32-bit offsets (a masked gather once vectorised).
+    @inline(__always)
+    private func unfoldGather(input: UnsafePointer<Float>, group grp: Int, firstColumn j0: Int, columns nc: Int,
+                              width nr: Int, into dst: UnsafeMutablePointer<Float>) {
+        let g = geometry
+        let inH = Int32(g.inH), inW = Int32(g.inW), plane = g.inH * g.inW
+        let ow = g.outW, hw = g.outH * ow
+        let cinG = g.groupInChannels
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 3 * nr) { cols in
+            let iy0 = cols.baseAddress!, ix0 = iy0 + nr, rowBase = ix0 + nr
+            // Columns of one panel span at most a few samples: offsets are relative to the first.
+            let n0 = j0 / hw
+            let base0 = input + (n0 * g.inChannels + grp * cinG) * plane
+            for jj in 0..<nc {
+                let j = j0 + jj
+                let n = j / hw, p = j - n * hw
+                let oy = p / ow, ox = p - oy * ow
+                iy0[jj] = Int32(oy * g.strideH - g.padTop)
+                ix0[jj] = Int32(ox * g.strideW - g.padLeft)
+                rowBase[jj] = Int32((n - n0) * g.inChannels * plane)
+            }
+            var kk = 0
+            for ci in 0..<cinG {
+                let src = base0 + ci * plane
+                for ky in 0..<g.kernelH {
+                    let dy = Int32(ky * g.dilationH)
+                    for kx in 0..<g.kernelW {
+                        let dx = Int32(kx * g.dilationW)
+                        let d = dst + kk * nr
+                        for jj in 0..<nc {
+                            let iy = iy0[jj] + dy, ix = ix0[jj] + dx
+                            let ok = UInt32(bitPattern: iy) < UInt32(bitPattern: inH) && UInt32(bitPattern: ix) < UInt32(bitPattern: inW)
+                            let off = ok ? rowBase[jj] + iy * inW + ix : 0
+                            let v = src[Int(off)]
+                            d[jj] = ok ? v : 0
+                        }
+                        kk += 1
+                    }
+                }
+            }
         }
     }
 
