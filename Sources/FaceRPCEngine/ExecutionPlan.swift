@@ -54,8 +54,12 @@ struct ExecutionPlan: Sendable {
     /// Whether Winograd F(2x2, 3x3) beats im2col + GEMM for this batch: compares
     /// multiply counts after rounding columns up to whole panels (16 per tile vs
     /// 9 per pixel); im2col pays about a quarter extra for unfolding. Tiny outputs
-    /// at batch 1 waste most of a 2x2 tile grid and stay on im2col.
+    /// at batch 1 waste most of a 2x2 tile grid and stay on im2col, and so do
+    /// layers with fewer than 8 input channels.
     static func preferWinograd(_ g: ConvGeometry, batch: Int, nr: Int) -> Bool {
+        // Each of the 16 GEMMs reduces over the input channels only: with a few
+        // (an RGB first layer) the micro-kernel's tile setup and the transforms dominate.
+        if g.inChannels < 8 { return false }
         func panels(_ columns: Int) -> Int { columns <= 16 ? 16 : (columns + nr - 1) / nr * nr }
         let tiles = batch * ((g.outH + 1) / 2) * ((g.outW + 1) / 2)
         let pixels = batch * g.outH * g.outW

@@ -60,22 +60,22 @@ public func f32_gemm_8x32_simd16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: Unsa
         do { let av = SIMD16<Float>(repeating: a[7]); c70 = c70.addingProduct(av, b0); c71 = c71.addingProduct(av, b1) }
     }
     let lo = SIMD16<Float>(repeating: minValue), hi = SIMD16<Float>(repeating: maxValue)
-    c00.clamped(lo, hi).store(to: c + 0 * ldc + 0)
-    c01.clamped(lo, hi).store(to: c + 0 * ldc + 16)
-    c10.clamped(lo, hi).store(to: c + 1 * ldc + 0)
-    c11.clamped(lo, hi).store(to: c + 1 * ldc + 16)
-    c20.clamped(lo, hi).store(to: c + 2 * ldc + 0)
-    c21.clamped(lo, hi).store(to: c + 2 * ldc + 16)
-    c30.clamped(lo, hi).store(to: c + 3 * ldc + 0)
-    c31.clamped(lo, hi).store(to: c + 3 * ldc + 16)
-    c40.clamped(lo, hi).store(to: c + 4 * ldc + 0)
-    c41.clamped(lo, hi).store(to: c + 4 * ldc + 16)
-    c50.clamped(lo, hi).store(to: c + 5 * ldc + 0)
-    c51.clamped(lo, hi).store(to: c + 5 * ldc + 16)
-    c60.clamped(lo, hi).store(to: c + 6 * ldc + 0)
-    c61.clamped(lo, hi).store(to: c + 6 * ldc + 16)
-    c70.clamped(lo, hi).store(to: c + 7 * ldc + 0)
-    c71.clamped(lo, hi).store(to: c + 7 * ldc + 16)
+    c00.replace(with: lo, where: c00 .< lo); c00.replace(with: hi, where: c00 .> hi); c00.store(to: c + 0 * ldc + 0)
+    c01.replace(with: lo, where: c01 .< lo); c01.replace(with: hi, where: c01 .> hi); c01.store(to: c + 0 * ldc + 16)
+    c10.replace(with: lo, where: c10 .< lo); c10.replace(with: hi, where: c10 .> hi); c10.store(to: c + 1 * ldc + 0)
+    c11.replace(with: lo, where: c11 .< lo); c11.replace(with: hi, where: c11 .> hi); c11.store(to: c + 1 * ldc + 16)
+    c20.replace(with: lo, where: c20 .< lo); c20.replace(with: hi, where: c20 .> hi); c20.store(to: c + 2 * ldc + 0)
+    c21.replace(with: lo, where: c21 .< lo); c21.replace(with: hi, where: c21 .> hi); c21.store(to: c + 2 * ldc + 16)
+    c30.replace(with: lo, where: c30 .< lo); c30.replace(with: hi, where: c30 .> hi); c30.store(to: c + 3 * ldc + 0)
+    c31.replace(with: lo, where: c31 .< lo); c31.replace(with: hi, where: c31 .> hi); c31.store(to: c + 3 * ldc + 16)
+    c40.replace(with: lo, where: c40 .< lo); c40.replace(with: hi, where: c40 .> hi); c40.store(to: c + 4 * ldc + 0)
+    c41.replace(with: lo, where: c41 .< lo); c41.replace(with: hi, where: c41 .> hi); c41.store(to: c + 4 * ldc + 16)
+    c50.replace(with: lo, where: c50 .< lo); c50.replace(with: hi, where: c50 .> hi); c50.store(to: c + 5 * ldc + 0)
+    c51.replace(with: lo, where: c51 .< lo); c51.replace(with: hi, where: c51 .> hi); c51.store(to: c + 5 * ldc + 16)
+    c60.replace(with: lo, where: c60 .< lo); c60.replace(with: hi, where: c60 .> hi); c60.store(to: c + 6 * ldc + 0)
+    c61.replace(with: lo, where: c61 .< lo); c61.replace(with: hi, where: c61 .> hi); c61.store(to: c + 6 * ldc + 16)
+    c70.replace(with: lo, where: c70 .< lo); c70.replace(with: hi, where: c70 .> hi); c70.store(to: c + 7 * ldc + 0)
+    c71.replace(with: lo, where: c71 .< lo); c71.replace(with: hi, where: c71 .> hi); c71.store(to: c + 7 * ldc + 16)
 }
 
 /// `f32_gemm_6x32_simd16`: `C[6x32] = clamp(bias + A·B)` for one packed panel pair.
@@ -128,18 +128,18 @@ public func f32_gemm_6x32_simd16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: Unsa
         do { let av = SIMD16<Float>(repeating: a[5]); c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1) }
     }
     let lo = SIMD16<Float>(repeating: minValue), hi = SIMD16<Float>(repeating: maxValue)
-    c00.clamped(lo, hi).store(to: c + 0 * ldc + 0)
-    c01.clamped(lo, hi).store(to: c + 0 * ldc + 16)
-    c10.clamped(lo, hi).store(to: c + 1 * ldc + 0)
-    c11.clamped(lo, hi).store(to: c + 1 * ldc + 16)
-    c20.clamped(lo, hi).store(to: c + 2 * ldc + 0)
-    c21.clamped(lo, hi).store(to: c + 2 * ldc + 16)
-    c30.clamped(lo, hi).store(to: c + 3 * ldc + 0)
-    c31.clamped(lo, hi).store(to: c + 3 * ldc + 16)
-    c40.clamped(lo, hi).store(to: c + 4 * ldc + 0)
-    c41.clamped(lo, hi).store(to: c + 4 * ldc + 16)
-    c50.clamped(lo, hi).store(to: c + 5 * ldc + 0)
-    c51.clamped(lo, hi).store(to: c + 5 * ldc + 16)
+    c00.replace(with: lo, where: c00 .< lo); c00.replace(with: hi, where: c00 .> hi); c00.store(to: c + 0 * ldc + 0)
+    c01.replace(with: lo, where: c01 .< lo); c01.replace(with: hi, where: c01 .> hi); c01.store(to: c + 0 * ldc + 16)
+    c10.replace(with: lo, where: c10 .< lo); c10.replace(with: hi, where: c10 .> hi); c10.store(to: c + 1 * ldc + 0)
+    c11.replace(with: lo, where: c11 .< lo); c11.replace(with: hi, where: c11 .> hi); c11.store(to: c + 1 * ldc + 16)
+    c20.replace(with: lo, where: c20 .< lo); c20.replace(with: hi, where: c20 .> hi); c20.store(to: c + 2 * ldc + 0)
+    c21.replace(with: lo, where: c21 .< lo); c21.replace(with: hi, where: c21 .> hi); c21.store(to: c + 2 * ldc + 16)
+    c30.replace(with: lo, where: c30 .< lo); c30.replace(with: hi, where: c30 .> hi); c30.store(to: c + 3 * ldc + 0)
+    c31.replace(with: lo, where: c31 .< lo); c31.replace(with: hi, where: c31 .> hi); c31.store(to: c + 3 * ldc + 16)
+    c40.replace(with: lo, where: c40 .< lo); c40.replace(with: hi, where: c40 .> hi); c40.store(to: c + 4 * ldc + 0)
+    c41.replace(with: lo, where: c41 .< lo); c41.replace(with: hi, where: c41 .> hi); c41.store(to: c + 4 * ldc + 16)
+    c50.replace(with: lo, where: c50 .< lo); c50.replace(with: hi, where: c50 .> hi); c50.store(to: c + 5 * ldc + 0)
+    c51.replace(with: lo, where: c51 .< lo); c51.replace(with: hi, where: c51 .> hi); c51.store(to: c + 5 * ldc + 16)
 }
 
 /// `f32_gemm_4x48_simd16`: `C[4x48] = clamp(bias + A·B)` for one packed panel pair.
@@ -187,18 +187,18 @@ public func f32_gemm_4x48_simd16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: Unsa
         do { let av = SIMD16<Float>(repeating: a[3]); c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1); c32 = c32.addingProduct(av, b2) }
     }
     let lo = SIMD16<Float>(repeating: minValue), hi = SIMD16<Float>(repeating: maxValue)
-    c00.clamped(lo, hi).store(to: c + 0 * ldc + 0)
-    c01.clamped(lo, hi).store(to: c + 0 * ldc + 16)
-    c02.clamped(lo, hi).store(to: c + 0 * ldc + 32)
-    c10.clamped(lo, hi).store(to: c + 1 * ldc + 0)
-    c11.clamped(lo, hi).store(to: c + 1 * ldc + 16)
-    c12.clamped(lo, hi).store(to: c + 1 * ldc + 32)
-    c20.clamped(lo, hi).store(to: c + 2 * ldc + 0)
-    c21.clamped(lo, hi).store(to: c + 2 * ldc + 16)
-    c22.clamped(lo, hi).store(to: c + 2 * ldc + 32)
-    c30.clamped(lo, hi).store(to: c + 3 * ldc + 0)
-    c31.clamped(lo, hi).store(to: c + 3 * ldc + 16)
-    c32.clamped(lo, hi).store(to: c + 3 * ldc + 32)
+    c00.replace(with: lo, where: c00 .< lo); c00.replace(with: hi, where: c00 .> hi); c00.store(to: c + 0 * ldc + 0)
+    c01.replace(with: lo, where: c01 .< lo); c01.replace(with: hi, where: c01 .> hi); c01.store(to: c + 0 * ldc + 16)
+    c02.replace(with: lo, where: c02 .< lo); c02.replace(with: hi, where: c02 .> hi); c02.store(to: c + 0 * ldc + 32)
+    c10.replace(with: lo, where: c10 .< lo); c10.replace(with: hi, where: c10 .> hi); c10.store(to: c + 1 * ldc + 0)
+    c11.replace(with: lo, where: c11 .< lo); c11.replace(with: hi, where: c11 .> hi); c11.store(to: c + 1 * ldc + 16)
+    c12.replace(with: lo, where: c12 .< lo); c12.replace(with: hi, where: c12 .> hi); c12.store(to: c + 1 * ldc + 32)
+    c20.replace(with: lo, where: c20 .< lo); c20.replace(with: hi, where: c20 .> hi); c20.store(to: c + 2 * ldc + 0)
+    c21.replace(with: lo, where: c21 .< lo); c21.replace(with: hi, where: c21 .> hi); c21.store(to: c + 2 * ldc + 16)
+    c22.replace(with: lo, where: c22 .< lo); c22.replace(with: hi, where: c22 .> hi); c22.store(to: c + 2 * ldc + 32)
+    c30.replace(with: lo, where: c30 .< lo); c30.replace(with: hi, where: c30 .> hi); c30.store(to: c + 3 * ldc + 0)
+    c31.replace(with: lo, where: c31 .< lo); c31.replace(with: hi, where: c31 .> hi); c31.store(to: c + 3 * ldc + 16)
+    c32.replace(with: lo, where: c32 .< lo); c32.replace(with: hi, where: c32 .> hi); c32.store(to: c + 3 * ldc + 32)
 }
 
 /// `f32_gemm_8x16_simd8`: `C[8x16] = clamp(bias + A·B)` for one packed panel pair.
@@ -259,22 +259,22 @@ public func f32_gemm_8x16_simd8(_ kc: Int, _ a: UnsafePointer<Float>, _ b: Unsaf
         do { let av = SIMD8<Float>(repeating: a[7]); c70 = c70.addingProduct(av, b0); c71 = c71.addingProduct(av, b1) }
     }
     let lo = SIMD8<Float>(repeating: minValue), hi = SIMD8<Float>(repeating: maxValue)
-    c00.clamped(lo, hi).store(to: c + 0 * ldc + 0)
-    c01.clamped(lo, hi).store(to: c + 0 * ldc + 8)
-    c10.clamped(lo, hi).store(to: c + 1 * ldc + 0)
-    c11.clamped(lo, hi).store(to: c + 1 * ldc + 8)
-    c20.clamped(lo, hi).store(to: c + 2 * ldc + 0)
-    c21.clamped(lo, hi).store(to: c + 2 * ldc + 8)
-    c30.clamped(lo, hi).store(to: c + 3 * ldc + 0)
-    c31.clamped(lo, hi).store(to: c + 3 * ldc + 8)
-    c40.clamped(lo, hi).store(to: c + 4 * ldc + 0)
-    c41.clamped(lo, hi).store(to: c + 4 * ldc + 8)
-    c50.clamped(lo, hi).store(to: c + 5 * ldc + 0)
-    c51.clamped(lo, hi).store(to: c + 5 * ldc + 8)
-    c60.clamped(lo, hi).store(to: c + 6 * ldc + 0)
-    c61.clamped(lo, hi).store(to: c + 6 * ldc + 8)
-    c70.clamped(lo, hi).store(to: c + 7 * ldc + 0)
-    c71.clamped(lo, hi).store(to: c + 7 * ldc + 8)
+    c00.replace(with: lo, where: c00 .< lo); c00.replace(with: hi, where: c00 .> hi); c00.store(to: c + 0 * ldc + 0)
+    c01.replace(with: lo, where: c01 .< lo); c01.replace(with: hi, where: c01 .> hi); c01.store(to: c + 0 * ldc + 8)
+    c10.replace(with: lo, where: c10 .< lo); c10.replace(with: hi, where: c10 .> hi); c10.store(to: c + 1 * ldc + 0)
+    c11.replace(with: lo, where: c11 .< lo); c11.replace(with: hi, where: c11 .> hi); c11.store(to: c + 1 * ldc + 8)
+    c20.replace(with: lo, where: c20 .< lo); c20.replace(with: hi, where: c20 .> hi); c20.store(to: c + 2 * ldc + 0)
+    c21.replace(with: lo, where: c21 .< lo); c21.replace(with: hi, where: c21 .> hi); c21.store(to: c + 2 * ldc + 8)
+    c30.replace(with: lo, where: c30 .< lo); c30.replace(with: hi, where: c30 .> hi); c30.store(to: c + 3 * ldc + 0)
+    c31.replace(with: lo, where: c31 .< lo); c31.replace(with: hi, where: c31 .> hi); c31.store(to: c + 3 * ldc + 8)
+    c40.replace(with: lo, where: c40 .< lo); c40.replace(with: hi, where: c40 .> hi); c40.store(to: c + 4 * ldc + 0)
+    c41.replace(with: lo, where: c41 .< lo); c41.replace(with: hi, where: c41 .> hi); c41.store(to: c + 4 * ldc + 8)
+    c50.replace(with: lo, where: c50 .< lo); c50.replace(with: hi, where: c50 .> hi); c50.store(to: c + 5 * ldc + 0)
+    c51.replace(with: lo, where: c51 .< lo); c51.replace(with: hi, where: c51 .> hi); c51.store(to: c + 5 * ldc + 8)
+    c60.replace(with: lo, where: c60 .< lo); c60.replace(with: hi, where: c60 .> hi); c60.store(to: c + 6 * ldc + 0)
+    c61.replace(with: lo, where: c61 .< lo); c61.replace(with: hi, where: c61 .> hi); c61.store(to: c + 6 * ldc + 8)
+    c70.replace(with: lo, where: c70 .< lo); c70.replace(with: hi, where: c70 .> hi); c70.store(to: c + 7 * ldc + 0)
+    c71.replace(with: lo, where: c71 .< lo); c71.replace(with: hi, where: c71 .> hi); c71.store(to: c + 7 * ldc + 8)
 }
 
 /// `f32_gemm_8x16_simd16`: `C[8x16] = clamp(bias + A·B)` for one packed panel pair.
@@ -332,14 +332,14 @@ public func f32_gemm_8x16_simd16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: Unsa
         do { let av = SIMD16<Float>(repeating: a[7]); c70 = c70.addingProduct(av, b0) }
     }
     let lo = SIMD16<Float>(repeating: minValue), hi = SIMD16<Float>(repeating: maxValue)
-    c00.clamped(lo, hi).store(to: c + 0 * ldc + 0)
-    c10.clamped(lo, hi).store(to: c + 1 * ldc + 0)
-    c20.clamped(lo, hi).store(to: c + 2 * ldc + 0)
-    c30.clamped(lo, hi).store(to: c + 3 * ldc + 0)
-    c40.clamped(lo, hi).store(to: c + 4 * ldc + 0)
-    c50.clamped(lo, hi).store(to: c + 5 * ldc + 0)
-    c60.clamped(lo, hi).store(to: c + 6 * ldc + 0)
-    c70.clamped(lo, hi).store(to: c + 7 * ldc + 0)
+    c00.replace(with: lo, where: c00 .< lo); c00.replace(with: hi, where: c00 .> hi); c00.store(to: c + 0 * ldc + 0)
+    c10.replace(with: lo, where: c10 .< lo); c10.replace(with: hi, where: c10 .> hi); c10.store(to: c + 1 * ldc + 0)
+    c20.replace(with: lo, where: c20 .< lo); c20.replace(with: hi, where: c20 .> hi); c20.store(to: c + 2 * ldc + 0)
+    c30.replace(with: lo, where: c30 .< lo); c30.replace(with: hi, where: c30 .> hi); c30.store(to: c + 3 * ldc + 0)
+    c40.replace(with: lo, where: c40 .< lo); c40.replace(with: hi, where: c40 .> hi); c40.store(to: c + 4 * ldc + 0)
+    c50.replace(with: lo, where: c50 .< lo); c50.replace(with: hi, where: c50 .> hi); c50.store(to: c + 5 * ldc + 0)
+    c60.replace(with: lo, where: c60 .< lo); c60.replace(with: hi, where: c60 .> hi); c60.store(to: c + 6 * ldc + 0)
+    c70.replace(with: lo, where: c70 .< lo); c70.replace(with: hi, where: c70 .> hi); c70.store(to: c + 7 * ldc + 0)
 }
 
 /// `f32_gemm_6x16_simd16`: `C[6x16] = clamp(bias + A·B)` for one packed panel pair.
@@ -389,12 +389,12 @@ public func f32_gemm_6x16_simd16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: Unsa
         do { let av = SIMD16<Float>(repeating: a[5]); c50 = c50.addingProduct(av, b0) }
     }
     let lo = SIMD16<Float>(repeating: minValue), hi = SIMD16<Float>(repeating: maxValue)
-    c00.clamped(lo, hi).store(to: c + 0 * ldc + 0)
-    c10.clamped(lo, hi).store(to: c + 1 * ldc + 0)
-    c20.clamped(lo, hi).store(to: c + 2 * ldc + 0)
-    c30.clamped(lo, hi).store(to: c + 3 * ldc + 0)
-    c40.clamped(lo, hi).store(to: c + 4 * ldc + 0)
-    c50.clamped(lo, hi).store(to: c + 5 * ldc + 0)
+    c00.replace(with: lo, where: c00 .< lo); c00.replace(with: hi, where: c00 .> hi); c00.store(to: c + 0 * ldc + 0)
+    c10.replace(with: lo, where: c10 .< lo); c10.replace(with: hi, where: c10 .> hi); c10.store(to: c + 1 * ldc + 0)
+    c20.replace(with: lo, where: c20 .< lo); c20.replace(with: hi, where: c20 .> hi); c20.store(to: c + 2 * ldc + 0)
+    c30.replace(with: lo, where: c30 .< lo); c30.replace(with: hi, where: c30 .> hi); c30.store(to: c + 3 * ldc + 0)
+    c40.replace(with: lo, where: c40 .< lo); c40.replace(with: hi, where: c40 .> hi); c40.store(to: c + 4 * ldc + 0)
+    c50.replace(with: lo, where: c50 .< lo); c50.replace(with: hi, where: c50 .> hi); c50.store(to: c + 5 * ldc + 0)
 }
 
 /// `f32_gemm_4x16_simd16`: `C[4x16] = clamp(bias + A·B)` for one packed panel pair.
@@ -436,8 +436,8 @@ public func f32_gemm_4x16_simd16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: Unsa
         do { let av = SIMD16<Float>(repeating: a[3]); c30 = c30.addingProduct(av, b0) }
     }
     let lo = SIMD16<Float>(repeating: minValue), hi = SIMD16<Float>(repeating: maxValue)
-    c00.clamped(lo, hi).store(to: c + 0 * ldc + 0)
-    c10.clamped(lo, hi).store(to: c + 1 * ldc + 0)
-    c20.clamped(lo, hi).store(to: c + 2 * ldc + 0)
-    c30.clamped(lo, hi).store(to: c + 3 * ldc + 0)
+    c00.replace(with: lo, where: c00 .< lo); c00.replace(with: hi, where: c00 .> hi); c00.store(to: c + 0 * ldc + 0)
+    c10.replace(with: lo, where: c10 .< lo); c10.replace(with: hi, where: c10 .> hi); c10.store(to: c + 1 * ldc + 0)
+    c20.replace(with: lo, where: c20 .< lo); c20.replace(with: hi, where: c20 .> hi); c20.store(to: c + 2 * ldc + 0)
+    c30.replace(with: lo, where: c30 .< lo); c30.replace(with: hi, where: c30 .> hi); c30.store(to: c + 3 * ldc + 0)
 }

@@ -156,15 +156,44 @@ public struct PackedWinogradConvolution: Sendable {
             }
             for ci in 0..<cin {
                 let base = padded + ci * plane
-                for jj in 0..<nc {
+                var jj = 0
+                while jj < nc {
+                    // Eight tiles side by side in one tile row: their 4x4 patches are the
+                    // even/odd columns of 18-wide row strips, so the transform runs 8 lanes wide.
+                    let j = j0 + jj
+                    let tx = (j % perSample) % tw
+                    if tw - tx >= 8 && nc - jj >= 8 {
+                        let src = base + offsets[jj]
+                        @inline(__always) func cols(_ r: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                            let row = src + r * pw
+                            let a = UnsafeRawPointer(row).loadUnaligned(as: SIMD16<Float>.self)
+                            let b = UnsafeRawPointer(row + 2).loadUnaligned(as: SIMD16<Float>.self)
+                            return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+                        }
+                        let (a0, a1, a2, a3) = cols(0), (b0, b1, b2, b3) = cols(1)
+                        let (c0, c1, c2, c3) = cols(2), (e0, e1, e2, e3) = cols(3)
+                        @inline(__always) func put(_ r: Int, _ x0: SIMD8<Float>, _ x1: SIMD8<Float>, _ x2: SIMD8<Float>, _ x3: SIMD8<Float>) {
+                            let o = stage + (4 * r) * width + jj
+                            UnsafeMutableRawPointer(o).storeBytes(of: x0 - x2, as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(o + width).storeBytes(of: x1 + x2, as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(o + 2 * width).storeBytes(of: x2 - x1, as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(o + 3 * width).storeBytes(of: x1 - x3, as: SIMD8<Float>.self)
+                        }
+                        // Rows t = Bᵀ d (per column), then columns V = t B.
+                        put(0, a0 - c0, a1 - c1, a2 - c2, a3 - c3)
+                        put(1, b0 + c0, b1 + c1, b2 + c2, b3 + c3)
+                        put(2, c0 - b0, c1 - b1, c2 - b2, c3 - b3)
+                        put(3, b0 - e0, b1 - e1, b2 - e2, b3 - e3)
+                        jj += 8
+                        continue
+                    }
+                    // leftovers: one tile at a time.
                     let src = base + offsets[jj]
                     let d0 = UnsafeRawPointer(src).loadUnaligned(as: SIMD4<Float>.self)
                     let d1 = UnsafeRawPointer(src + pw).loadUnaligned(as: SIMD4<Float>.self)
                     let d2 = UnsafeRawPointer(src + 2 * pw).loadUnaligned(as: SIMD4<Float>.self)
                     let d3 = UnsafeRawPointer(src + 3 * pw).loadUnaligned(as: SIMD4<Float>.self)
-                    // Rows: t = Bᵀ d.
                     let t0 = d0 - d2, t1 = d1 + d2, t2 = d2 - d1, t3 = d1 - d3
-                    // Columns: V = t B.
                     let o = stage + jj
                     @inline(__always) func put(_ r: Int, _ t: SIMD4<Float>) {
                         o[(4 * r) * width] = t[0] - t[2]
@@ -173,6 +202,7 @@ public struct PackedWinogradConvolution: Sendable {
                         o[(4 * r + 3) * width] = t[1] - t[3]
                     }
                     put(0, t0); put(1, t1); put(2, t2); put(3, t3)
+                    jj += 1
                 }
                 let dst = v + ci * width
                 for xi in 0..<16 {
@@ -222,20 +252,46 @@ public struct PackedWinogradConvolution: Sendable {
                 (bv + a1 - a2 - a3).store(to: y + nr)
                 (bv + b0 + b1 + b2).store(to: y + 2 * nr)
                 (bv + b1 - b2 - b3).store(to: y + 3 * nr)
-                for t in jj..<min(jj + 16, nc) {
+                // Scatter one tile-row segment at a time: each output row gets
+                // consecutive (even, odd) column pairs.
+                let end = min(jj + 16, nc)
+                var t = jj
+                while t < end {
                     let j = j0 + t
                     let n = j / perSample, p = j - n * perSample
-                    let ty = p / tw, tx = p - ty * tw
-                    let oy = 2 * ty, ox = 2 * tx
+                    let ty = p / tw, tx0 = p - ty * tw
+                    let len = min(tw - tx0, end - t)
+                    let oy = 2 * ty, ox0 = 2 * tx0
+                    let pairs = ox0 + 2 * len <= ow ? len : len - 1
                     let planeBase = (n * cout + co) * oh * ow
-                    for dy in 0..<2 where oy + dy < oh {
-                        for dx in 0..<2 where ox + dx < ow {
-                            let idx = planeBase + (oy + dy) * ow + ox + dx
-                            var val = y[(dy * 2 + dx) * nr + t - jj]
-                            if let residual { val += residual[idx] }
-                            output[idx] = relu ? max(val, 0) : val
+                    for dy in 0..<min(2, oh - oy) {
+                        let rowOff = planeBase + (oy + dy) * ow + ox0
+                        let out = output + rowOff
+                        let ya = y + (2 * dy) * nr + (t - jj), yb = ya + nr
+                        if let residual {
+                            let res = residual + rowOff
+                            for i in 0..<pairs {
+                                let v0 = ya[i] + res[2 * i], v1 = yb[i] + res[2 * i + 1]
+                                out[2 * i] = relu ? max(v0, 0) : v0
+                                out[2 * i + 1] = relu ? max(v1, 0) : v1
+                            }
+                            if pairs < len {
+                                let v0 = ya[pairs] + res[2 * pairs]
+                                out[2 * pairs] = relu ? max(v0, 0) : v0
+                            }
+                        } else {
+                            for i in 0..<pairs {
+                                let v0 = ya[i], v1 = yb[i]
+                                out[2 * i] = relu ? max(v0, 0) : v0
+                                out[2 * i + 1] = relu ? max(v1, 0) : v1
+                            }
+                            if pairs < len {
+                                let v0 = ya[pairs]
+                                out[2 * pairs] = relu ? max(v0, 0) : v0
+                            }
                         }
                     }
+                    t += len
                 }
                 jj += 16
             }
