@@ -52,18 +52,22 @@ struct ExecutionPlan: Sendable {
     var parameterCount = 0
 
     /// Whether Winograd F(2x2, 3x3) beats im2col + GEMM for this batch: compares
-    /// multiply counts after rounding columns up to whole panels (16 per tile vs
-    /// 9 per pixel); im2col pays about a quarter extra for unfolding. Tiny outputs
-    /// at batch 1 waste most of a 2x2 tile grid and stay on im2col, and so do
-    /// layers with fewer than 8 input channels.
-    static func preferWinograd(_ g: ConvGeometry, batch: Int, nr: Int) -> Bool {
-        // Each of the 16 GEMMs reduces over the input channels only: with a few
-        // (an RGB first layer) the micro-kernel's tile setup and the transforms dominate.
+    /// multiply counts after rounding up to whole tiles (16 per 2x2 tile vs 9 per
+    /// pixel). Winograd's tiles are columns of the standard product (a panel of
+    /// at most 16 runs at half speed on the one-vector kernel); im2col pays about
+    /// a quarter extra for unfolding and goes transposed on small outputs. Layers
+    /// with fewer than 8 input channels stay on im2col: each of the 16 GEMMs
+    /// reduces over the input channels only, too short to amortise its tiles.
+    static func preferWinograd(_ conv: PackedConvolution, batch: Int) -> Bool {
+        let g = conv.geometry
         if g.inChannels < 8 { return false }
-        func panels(_ columns: Int) -> Int { columns <= 16 ? 16 : (columns + nr - 1) / nr * nr }
+        let nr = conv.variant.nr
         let tiles = batch * ((g.outH + 1) / 2) * ((g.outW + 1) / 2)
         let pixels = batch * g.outH * g.outW
-        return 16 * panels(tiles) * 4 < 9 * panels(pixels) * 5
+        let winograd = tiles <= 16 ? 16 * 16 * 2 : 16 * ((tiles + nr - 1) / nr * nr)
+        let gemmColumns = conv.prefersTransposed(columns: pixels) ? (pixels + 3) / 4 * 4
+            : (pixels <= 16 ? 32 : (pixels + nr - 1) / nr * nr)
+        return 4 * winograd < 5 * 9 * gemmColumns
     }
 
     init(graph: Graph, gemm: GemmVariant) throws {

@@ -99,7 +99,7 @@ public final class Network: Sendable {
             conv.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
         case .convOrWinograd(let conv, let wino, let relu):
             let residual: UnsafePointer<Float>? = step.inputs.count > 1 ? UnsafePointer(input(1)) : nil
-            if ExecutionPlan.preferWinograd(wino.geometry, batch: batch, nr: wino.variant.nr) {
+            if ExecutionPlan.preferWinograd(conv, batch: batch) {
                 wino.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
             } else {
                 conv.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)

@@ -16,6 +16,21 @@ public struct PackedConvolution: Sendable {
     /// `[group][rowPanel][mr]`.
     let packedBias: [Float]
     let rowPanels: Int
+    /// The transposed product for small outputs: `[group][channelPanel][k][64]`.
+    let transposed: GemmVariant
+    let packedWeightsT: [Float]
+    let channelPanels: Int
+    let bias: [Float]
+
+    /// Which GEMM orientation a run uses.
+    public enum Path: Sendable {
+        /// Transposed when the output has few pixels (see ``prefersTransposed(columns:)``).
+        case automatic
+        /// Rows = output channels, columns = pixels (the variant's tile).
+        case standard
+        /// Rows = pixels, columns = output channels (``KernelRegistry/transposedGemm``).
+        case transposed
+    }
 
     /// - Parameters:
     ///   - weights: OIHW, `outChannels * inChannels / groups * kernelH * kernelW` values.
@@ -44,10 +59,37 @@ public struct PackedConvolution: Sendable {
         }
         packedWeights = packed
         packedBias = pbias
+        self.bias = bias
+        // Transposed packing: weights become the B panels, `tnr` output channels wide.
+        let tv = KernelRegistry.transposedGemm
+        transposed = tv
+        let tnr = tv.nr
+        let cpanels = (coutG + tnr - 1) / tnr
+        channelPanels = cpanels
+        var packedT = [Float](repeating: 0, count: g.groups * cpanels * k * tnr)
+        for grp in 0..<g.groups {
+            for row in 0..<coutG {
+                let co = grp * coutG + row
+                let panel = grp * cpanels + row / tnr, c = row % tnr
+                for kk in 0..<k { packedT[(panel * k + kk) * tnr + c] = weights[co * k + kk] }
+            }
+        }
+        packedWeightsT = packedT
     }
 
-    /// Scratch floats one thread needs: one unfolded column panel and one tile.
-    public var scratchPerThread: Int { geometry.groupK * variant.nr + variant.mr * variant.nr }
+    /// Whether a run over `columns` output pixels (batch x outH x outW) is better
+    /// served by the transposed product: few pixels would leave most of a
+    /// standard tile's columns empty, while output channels fill the wide ones.
+    public func prefersTransposed(columns: Int) -> Bool {
+        columns <= 48 && geometry.groupOutChannels >= 16
+    }
+
+    /// Scratch floats one thread needs: one unfolded column panel and one tile,
+    /// for whichever orientation needs more.
+    public var scratchPerThread: Int {
+        max(geometry.groupK * variant.nr + variant.mr * variant.nr,
+            geometry.groupK * transposed.mr + transposed.mr * transposed.nr)
+    }
 
     /// Runs the convolution over `batch` samples.
     ///
@@ -58,11 +100,16 @@ public struct PackedConvolution: Sendable {
     ///     there are too few column panels to go round).
     public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
                     residual: UnsafePointer<Float>?, relu: Bool,
-                    scratch: UnsafeMutablePointer<Float>, threads: Int) {
+                    scratch: UnsafeMutablePointer<Float>, threads: Int, path: Path = .automatic) {
+        let columns = batch * geometry.outH * geometry.outW
+        if path == .transposed || (path == .automatic && prefersTransposed(columns: columns)) {
+            runTransposed(input: input, output: output, batch: batch, residual: residual, relu: relu,
+                          scratch: scratch, threads: threads)
+            return
+        }
         let g = geometry
         let nr = variant.nr
         let hw = g.outH * g.outW
-        let columns = batch * hw
         let colPanels = (columns + nr - 1) / nr
         let units = g.groups * colPanels
         let threads = max(1, threads)
@@ -87,6 +134,63 @@ public struct PackedConvolution: Sendable {
                 let rows = sliceRange(chunk, of: rowChunks, count: rowPanels)
                 multiply(group: grp, firstColumn: cp * nr, columns: nc, rowPanels: rows,
                          panel: panel, tile: tile, output: output, residual: residual, relu: relu)
+            }
+        }
+    }
+
+    /// `C[pixels x channels]`: 4-pixel im2col panels (the A side) times the
+    /// transposed weight panels; bias, residual and ReLU in the scatter to NCHW.
+    private func runTransposed(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
+                               residual: UnsafePointer<Float>?, relu: Bool,
+                               scratch: UnsafeMutablePointer<Float>, threads: Int) {
+        let g = geometry
+        let tv = transposed
+        let mr = tv.mr, nr = tv.nr, k = g.groupK
+        let hw = g.outH * g.outW
+        let coutG = g.groupOutChannels
+        let columns = batch * hw
+        let pixelPanels = (columns + mr - 1) / mr
+        let items = g.groups * pixelPanels * channelPanels
+        let tasks = min(max(1, threads), items)
+        let perThread = scratchPerThread
+        let kernel = tv.kernel
+        let zeros = SIMD4<Float>()
+        packedWeightsT.withUnsafeBufferPointer { wbuf in
+            bias.withUnsafeBufferPointer { bbuf in
+                parallelFor(tasks) { t in
+                    let panel = scratch + t * perThread
+                    let tile = panel + k * mr
+                    var lastUnit = -1
+                    withUnsafeBytes(of: zeros) { zb in
+                        let zero = zb.baseAddress!.assumingMemoryBound(to: Float.self)
+                        for item in sliceRange(t, of: tasks, count: items) {
+                            let cp = item % channelPanels, unit = item / channelPanels
+                            let grp = unit / pixelPanels, pp = unit % pixelPanels
+                            let nc = min(mr, columns - pp * mr)
+                            if unit != lastUnit {
+                                unfold(input: input, group: grp, firstColumn: pp * mr, columns: nc, width: mr, into: panel)
+                                lastUnit = unit
+                            }
+                            kernel(k, panel, wbuf.baseAddress! + ((grp * channelPanels + cp) * k) * nr, zero,
+                                   tile, nr, -.infinity, .infinity)
+                            let c0 = cp * nr
+                            let channels = min(nr, coutG - c0)
+                            for i in 0..<nc {
+                                let j = pp * mr + i
+                                let n = j / hw, p = j - n * hw
+                                let row = tile + i * nr
+                                let co0 = grp * coutG + c0
+                                let base = (n * g.outChannels + co0) * hw + p
+                                for c in 0..<channels {
+                                    let idx = base + c * hw
+                                    var v = row[c] + bbuf[co0 + c]
+                                    if let residual { v += residual[idx] }
+                                    output[idx] = relu ? max(v, 0) : v
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
     }

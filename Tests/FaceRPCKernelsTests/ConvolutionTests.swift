@@ -32,7 +32,9 @@ struct ConvolutionTests {
                 let outCount = batch * g.outChannels * g.outH * g.outW
                 let res = rng.floats(outCount)
                 let conv = PackedConvolution(geometry: g, weights: w, bias: b, variant: v)
-                for (relu, withResidual) in [(false, false), (true, false), (true, true), (false, true)] {
+                for (relu, withResidual, path) in [(false, false, PackedConvolution.Path.standard), (true, false, .standard),
+                                                   (true, true, .standard), (false, true, .standard),
+                                                   (false, false, .transposed), (true, true, .transposed)] {
                     var y = [Float](repeating: .nan, count: outCount)
                     var scratch = [Float](repeating: 0, count: threads * conv.scratchPerThread)
                     scratch.withUnsafeMutableBufferPointer { s in
@@ -40,14 +42,14 @@ struct ConvolutionTests {
                             res.withUnsafeBufferPointer { rb in
                                 conv.run(input: x, output: yb.baseAddress!, batch: batch,
                                          residual: withResidual ? rb.baseAddress! : nil, relu: relu,
-                                         scratch: s.baseAddress!, threads: threads)
+                                         scratch: s.baseAddress!, threads: threads, path: path)
                             }
                         }
                     }
                     var want = Reference.conv2d(x, batch: batch, geometry: g, weights: w, bias: b)
                     if withResidual { want = Reference.add(want, res) }
                     if relu { want = Reference.relu(want) }
-                    expectClose(y, want, "\(v.name) \(name) batch \(batch) threads \(threads) relu \(relu) residual \(withResidual)")
+                    expectClose(y, want, "\(v.name) \(name) batch \(batch) threads \(threads) relu \(relu) residual \(withResidual) \(path)")
                 }
             }
         }
