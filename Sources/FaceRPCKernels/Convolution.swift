@@ -249,11 +249,23 @@ public struct PackedConvolution: Sendable {
                         var hi = ixs >= inW ? 0 : (inW - ixs + sw - 1) / sw
                         lo = min(lo, len); hi = max(min(hi, len), lo)
                         for t in 0..<lo { d[t] = 0 }
+                        var t = lo
                         if sw == 1 {
-                            (d + lo).update(from: row + ixs + lo, count: hi - lo)
-                        } else {
-                            for t in lo..<hi { d[t] = row[ixs + t * sw] }
+                            while t + 16 <= hi {
+                                SIMD16<Float>(loadFrom: row + ixs + t).store(to: d + t)
+                                t += 16
+                            }
+                        } else if sw == 2 {
+                            // Even lanes of a 32-wide load; strictly inside the run, so
+                            // the odd lane past its last pixel is still in the row.
+                            while t + 16 < hi {
+                                UnsafeRawPointer(row + ixs + 2 * t).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+                                    .store(to: d + t)
+                                t += 16
+                            }
                         }
+                        // leftovers
+                        while t < hi { d[t] = row[ixs + t * sw]; t += 1 }
                         for t in hi..<len { d[t] = 0 }
                         kk += 1
                     }
