@@ -55,6 +55,18 @@ struct NetworkTests {
         expectClose(together, alone, relative: 1e-6, "batch 3 vs 3 x batch 1")
     }
 
+    @Test("a batch split across threads equals the single-threaded run")
+    func batchSplit() throws {
+        let graph = everyOpGraph(seed: 9)
+        let one = try Network(graph: graph, threads: 1)
+        let three = try Network(graph: graph, threads: 3)
+        var rng = SplitMix64(seed: 10)
+        // 25 samples over 3 threads: slices of 8, 8 and 9, each run start to end.
+        let x = rng.floats(25 * 3 * 12 * 11)
+        expectClose(try three.run(x, batch: 25), try one.run(x, batch: 25), relative: 1e-6, "split batch")
+        expectClose(try one.run(x, batch: 25, threads: 2), try one.run(x, batch: 25), relative: 1e-6, "threads override")
+    }
+
     @Test("concurrent runs give identical results")
     func concurrency() async throws {
         let graph = everyOpGraph(seed: 7)
