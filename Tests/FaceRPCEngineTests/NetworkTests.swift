@@ -122,6 +122,13 @@ struct NetworkTests {
         #expect(throws: EngineError.self) { try Network(graph: bad) }
         bad = g; bad.inputShape = [3, 0, 11]
         #expect(throws: EngineError.self) { try Network(graph: bad) }
+        // Absurd sizes are refused before any arithmetic can overflow.
+        bad = g
+        if case .conv2d(var s) = bad.nodes[0].op { s.kernelH = Int.max; bad.nodes[0].op = .conv2d(s) }
+        #expect { try Network(graph: bad) } throws: { ($0 as? EngineError)?.message.contains("'c1'") == true }
+        bad = g
+        bad.nodes[11].op = .pad(top: Int.max, left: 0, bottom: 0, right: 0, channelsAfter: 0, value: 0)
+        #expect(throws: EngineError.self) { try Network(graph: bad) }
         // Pooling window larger than the input.
         g.inputShape = [3, 2, 2]
         #expect(throws: EngineError.self) { try Network(graph: g) }
