@@ -83,7 +83,7 @@ public struct PackedWinogradConvolution: Sendable {
     public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
                     residual: UnsafePointer<Float>?, relu: Bool,
                     scratch: UnsafeMutablePointer<Float>, threads: Int) {
-        let nr = variant.nr, cin = geometry.inChannels
+        let nr = variant.nr, cin = geometry.inChannels, cout = geometry.outChannels
         let tiles = batch * tilesH * tilesW
         let colPanels = (tiles + nr - 1) / nr
         let threads = max(1, threads)
@@ -105,10 +105,13 @@ public struct PackedWinogradConvolution: Sendable {
                 }
             }
         }
+        let oh = g.outH, ow = g.outW, tw = tilesW, perSample = tilesH * tilesW
         parallelFor(tasks) { t in
+          withUnsafeTemporaryAllocation(of: Int.self, capacity: nr) { tileOffsets in
             let v = scratch + t * perThread
             let m = v + 16 * cin * nr
             let y = m + 16 * variant.mr * nr
+            let offsets = tileOffsets.baseAddress!
             var lastPanel = -1
             for item in sliceRange(t, of: tasks, count: items) {
                 let cp = item / rowChunks, chunk = item % rowChunks
@@ -122,13 +125,23 @@ public struct PackedWinogradConvolution: Sendable {
                     } else {
                         transformInput(padded, firstTile: cp * nr, tiles: nc, width: nr, stage: stage, into: v)
                     }
+                    // Where each tile's 2x2 outputs go (channel 0); negative marks a
+                    // tile clipped by the right or bottom edge.
+                    for jj in 0..<nc {
+                        let j = cp * nr + jj
+                        let n = j / perSample, p = j - n * perSample
+                        let ty = p / tw, tx = p - ty * tw
+                        let off = n * cout * oh * ow + 2 * ty * ow + 2 * tx
+                        offsets[jj] = 2 * ty + 1 < oh && 2 * tx + 1 < ow ? off : -1 - off
+                    }
                     lastPanel = cp
                 }
                 for rp in sliceRange(chunk, of: rowChunks, count: rowPanels) {
-                    multiplyAndStore(rowPanel: rp, firstTile: cp * nr, tiles: nc, v: v, m: m, y: y,
+                    multiplyAndStore(rowPanel: rp, tiles: nc, offsets: offsets, v: v, m: m, y: y,
                                      output: output, residual: residual, relu: relu)
                 }
             }
+          }
         }
     }
 
@@ -215,13 +228,13 @@ public struct PackedWinogradConvolution: Sendable {
     }
 
     @inline(__always)
-    private func multiplyAndStore(rowPanel rp: Int, firstTile j0: Int, tiles nc: Int,
+    private func multiplyAndStore(rowPanel rp: Int, tiles nc: Int, offsets: UnsafePointer<Int>,
                                   v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>,
                                   y: UnsafeMutablePointer<Float>,
                                   output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, relu: Bool) {
         let g = geometry
         let mr = variant.mr, nr = variant.nr, cin = g.inChannels, cout = g.outChannels
-        let oh = g.outH, ow = g.outW, tw = tilesW, perSample = tilesH * tilesW
+        let oh = g.outH, ow = g.outW, plane = oh * ow
         let (pw, kernel) = variant.panel(forColumns: nc)
         let zeros = SIMD16<Float>()
         packedWeights.withUnsafeBufferPointer { wbuf in
@@ -234,6 +247,7 @@ public struct PackedWinogradConvolution: Sendable {
             }
         }
         let tileStride = mr * nr
+        let lo: Float = relu ? 0 : -.infinity
         for r in 0..<min(mr, cout - rp * mr) {
             let co = rp * mr + r
             let b = packedBias[co]
@@ -252,46 +266,33 @@ public struct PackedWinogradConvolution: Sendable {
                 (bv + a1 - a2 - a3).store(to: y + nr)
                 (bv + b0 + b1 + b2).store(to: y + 2 * nr)
                 (bv + b1 - b2 - b3).store(to: y + 3 * nr)
-                // Scatter one tile-row segment at a time: each output row gets
-                // consecutive (even, odd) column pairs.
-                let end = min(jj + 16, nc)
-                var t = jj
-                while t < end {
-                    let j = j0 + t
-                    let n = j / perSample, p = j - n * perSample
-                    let ty = p / tw, tx0 = p - ty * tw
-                    let len = min(tw - tx0, end - t)
-                    let oy = 2 * ty, ox0 = 2 * tx0
-                    let pairs = ox0 + 2 * len <= ow ? len : len - 1
-                    let planeBase = (n * cout + co) * oh * ow
-                    for dy in 0..<min(2, oh - oy) {
-                        let rowOff = planeBase + (oy + dy) * ow + ox0
-                        let out = output + rowOff
-                        let ya = y + (2 * dy) * nr + (t - jj), yb = ya + nr
+                // Scatter each tile's 2x2 block; clipped tiles check every pixel.
+                for t in 0..<min(16, nc - jj) {
+                    let encoded = offsets[jj + t]
+                    let y00 = y[t], y01 = y[nr + t], y10 = y[2 * nr + t], y11 = y[3 * nr + t]
+                    if encoded >= 0 {
+                        let idx = encoded + co * plane
+                        let o = output + idx
                         if let residual {
-                            let res = residual + rowOff
-                            for i in 0..<pairs {
-                                let v0 = ya[i] + res[2 * i], v1 = yb[i] + res[2 * i + 1]
-                                out[2 * i] = relu ? max(v0, 0) : v0
-                                out[2 * i + 1] = relu ? max(v1, 0) : v1
-                            }
-                            if pairs < len {
-                                let v0 = ya[pairs] + res[2 * pairs]
-                                out[2 * pairs] = relu ? max(v0, 0) : v0
-                            }
+                            let rs = residual + idx
+                            o[0] = max(y00 + rs[0], lo); o[1] = max(y01 + rs[1], lo)
+                            o[ow] = max(y10 + rs[ow], lo); o[ow + 1] = max(y11 + rs[ow + 1], lo)
                         } else {
-                            for i in 0..<pairs {
-                                let v0 = ya[i], v1 = yb[i]
-                                out[2 * i] = relu ? max(v0, 0) : v0
-                                out[2 * i + 1] = relu ? max(v1, 0) : v1
-                            }
-                            if pairs < len {
-                                let v0 = ya[pairs]
-                                out[2 * pairs] = relu ? max(v0, 0) : v0
+                            o[0] = max(y00, lo); o[1] = max(y01, lo)
+                            o[ow] = max(y10, lo); o[ow + 1] = max(y11, lo)
+                        }
+                    } else {
+                        let off = -1 - encoded
+                        let p = off % plane, oy = p / ow, ox = p % ow
+                        let idx = off + co * plane
+                        let vals = SIMD4<Float>(y00, y01, y10, y11)
+                        for dy in 0..<2 where oy + dy < oh {
+                            for dx in 0..<2 where ox + dx < ow {
+                                let i = idx + dy * ow + dx
+                                output[i] = max(vals[dy * 2 + dx] + (residual?[i] ?? 0), lo)
                             }
                         }
                     }
-                    t += len
                 }
                 jj += 16
             }
