@@ -109,7 +109,6 @@ public struct PackedConvolution: Sendable {
         }
         let g = geometry
         let nr = variant.nr
-        let hw = g.outH * g.outW
         let colPanels = (columns + nr - 1) / nr
         let units = g.groups * colPanels
         let threads = max(1, threads)
