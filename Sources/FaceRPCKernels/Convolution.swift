@@ -88,7 +88,7 @@ public struct PackedConvolution: Sendable {
     /// for whichever orientation needs more.
     public var scratchPerThread: Int {
         max(geometry.groupK * variant.nr + variant.mr * variant.nr,
-            geometry.groupK * transposed.mr + transposed.mr * transposed.nr)
+            geometry.groupK * transposed.mr * Self.transposedPanelGroup + transposed.mr * transposed.nr)
     }
 
     /// Runs the convolution over `batch` samples.
@@ -137,8 +137,14 @@ public struct PackedConvolution: Sendable {
         }
     }
 
+    /// Pixel panels of the transposed product unfolded together, so each weight
+    /// panel (`k x 64`, often larger than L1) is streamed once per group of them.
+    static let transposedPanelGroup = 12
+
     /// `C[pixels x channels]`: 4-pixel im2col panels (the A side) times the
     /// transposed weight panels; bias, residual and ReLU in the scatter to NCHW.
+    /// Loop order: a group of up to 12 pixel panels is unfolded once, then each
+    /// channel panel multiplies all of them while its weights are hot.
     private func runTransposed(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
                                residual: UnsafePointer<Float>?, relu: Bool,
                                scratch: UnsafeMutablePointer<Float>, threads: Int) {
@@ -149,7 +155,9 @@ public struct PackedConvolution: Sendable {
         let coutG = g.groupOutChannels
         let columns = batch * hw
         let pixelPanels = (columns + mr - 1) / mr
-        let items = g.groups * pixelPanels * channelPanels
+        let groupSize = Self.transposedPanelGroup
+        let pixelGroups = (pixelPanels + groupSize - 1) / groupSize
+        let items = g.groups * pixelGroups * channelPanels
         let tasks = min(max(1, threads), items)
         let perThread = scratchPerThread
         let kernel = tv.kernel
@@ -157,34 +165,43 @@ public struct PackedConvolution: Sendable {
         packedWeightsT.withUnsafeBufferPointer { wbuf in
             bias.withUnsafeBufferPointer { bbuf in
                 parallelFor(tasks) { t in
-                    let panel = scratch + t * perThread
-                    let tile = panel + k * mr
+                    let panels = scratch + t * perThread
+                    let tile = panels + k * mr * groupSize
                     var lastUnit = -1
                     withUnsafeBytes(of: zeros) { zb in
                         let zero = zb.baseAddress!.assumingMemoryBound(to: Float.self)
                         for item in sliceRange(t, of: tasks, count: items) {
                             let cp = item % channelPanels, unit = item / channelPanels
-                            let grp = unit / pixelPanels, pp = unit % pixelPanels
-                            let nc = min(mr, columns - pp * mr)
+                            let grp = unit / pixelGroups, pg = unit % pixelGroups
+                            let firstPanel = pg * groupSize
+                            let panelCount = min(groupSize, pixelPanels - firstPanel)
                             if unit != lastUnit {
-                                unfold(input: input, group: grp, firstColumn: pp * mr, columns: nc, width: mr, into: panel)
+                                for i in 0..<panelCount {
+                                    let pp = firstPanel + i
+                                    unfold(input: input, group: grp, firstColumn: pp * mr, columns: min(mr, columns - pp * mr),
+                                           width: mr, into: panels + i * k * mr)
+                                }
                                 lastUnit = unit
                             }
-                            kernel(k, panel, wbuf.baseAddress! + ((grp * channelPanels + cp) * k) * nr, zero,
-                                   tile, nr, -.infinity, .infinity)
+                            let weights = wbuf.baseAddress! + ((grp * channelPanels + cp) * k) * nr
                             let c0 = cp * nr
                             let channels = min(nr, coutG - c0)
-                            for i in 0..<nc {
-                                let j = pp * mr + i
-                                let n = j / hw, p = j - n * hw
-                                let row = tile + i * nr
-                                let co0 = grp * coutG + c0
-                                let base = (n * g.outChannels + co0) * hw + p
-                                for c in 0..<channels {
-                                    let idx = base + c * hw
-                                    var v = row[c] + bbuf[co0 + c]
-                                    if let residual { v += residual[idx] }
-                                    output[idx] = relu ? max(v, 0) : v
+                            let co0 = grp * coutG + c0
+                            for i in 0..<panelCount {
+                                let pp = firstPanel + i
+                                let nc = min(mr, columns - pp * mr)
+                                kernel(k, panels + i * k * mr, weights, zero, tile, nr, -.infinity, .infinity)
+                                for q in 0..<nc {
+                                    let j = pp * mr + q
+                                    let n = j / hw, p = j - n * hw
+                                    let row = tile + q * nr
+                                    let base = (n * g.outChannels + co0) * hw + p
+                                    for c in 0..<channels {
+                                        let idx = base + c * hw
+                                        var v = row[c] + bbuf[co0 + c]
+                                        if let residual { v += residual[idx] }
+                                        output[idx] = relu ? max(v, 0) : v
+                                    }
                                 }
                             }
                         }
