@@ -200,6 +200,31 @@ public struct PackedWinogradConvolution: Sendable {
                         jj += 8
                         continue
                     }
+                    if tw - tx >= 4 && nc - jj >= 4 {
+                        // The same with four tiles (short rows: 7x7 to 14x14 outputs).
+                        let src = base + offsets[jj]
+                        @inline(__always) func cols(_ r: Int) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+                            let row = src + r * pw
+                            let a = UnsafeRawPointer(row).loadUnaligned(as: SIMD8<Float>.self)
+                            let b = UnsafeRawPointer(row + 2).loadUnaligned(as: SIMD8<Float>.self)
+                            return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+                        }
+                        let (a0, a1, a2, a3) = cols(0), (b0, b1, b2, b3) = cols(1)
+                        let (c0, c1, c2, c3) = cols(2), (e0, e1, e2, e3) = cols(3)
+                        @inline(__always) func put(_ r: Int, _ x0: SIMD4<Float>, _ x1: SIMD4<Float>, _ x2: SIMD4<Float>, _ x3: SIMD4<Float>) {
+                            let o = stage + (4 * r) * width + jj
+                            UnsafeMutableRawPointer(o).storeBytes(of: x0 - x2, as: SIMD4<Float>.self)
+                            UnsafeMutableRawPointer(o + width).storeBytes(of: x1 + x2, as: SIMD4<Float>.self)
+                            UnsafeMutableRawPointer(o + 2 * width).storeBytes(of: x2 - x1, as: SIMD4<Float>.self)
+                            UnsafeMutableRawPointer(o + 3 * width).storeBytes(of: x1 - x3, as: SIMD4<Float>.self)
+                        }
+                        put(0, a0 - c0, a1 - c1, a2 - c2, a3 - c3)
+                        put(1, b0 + c0, b1 + c1, b2 + c2, b3 + c3)
+                        put(2, c0 - b0, c1 - b1, c2 - b2, c3 - b3)
+                        put(3, b0 - e0, b1 - e1, b2 - e2, b3 - e3)
+                        jj += 4
+                        continue
+                    }
                     // leftovers: one tile at a time.
                     let src = base + offsets[jj]
                     let d0 = UnsafeRawPointer(src).loadUnaligned(as: SIMD4<Float>.self)
