@@ -159,7 +159,7 @@ let package = Package(
         .testTarget(name: "FaceRPCKernelsTests", dependencies: ["FaceRPCKernels"]),
         .testTarget(name: "FaceRPCEngineTests", dependencies: ["FaceRPCEngine", "FaceRPCKernels"]),
         .testTarget(name: "FaceRPCONNXTests", dependencies: ["FaceRPCONNX", "FaceRPCEngine"]),
-        .testTarget(name: "FaceRPCImageTests", dependencies: ["FaceRPCImage"]),
+        .testTarget(name: "FaceRPCImageTests", dependencies: ["FaceRPCImage", "CTurboJPEG"], exclude: ["Fixtures"]),
         .testTarget(name: "FaceRPCDetectionTests", dependencies: ["FaceRPCDetection", "FaceRPCImage", "FaceRPCEngine"]),
         .testTarget(name: "FaceRPCPredictTests", dependencies: ["FaceRPCPredict", "FaceRPCCore", "FaceRPCRegistry", "FaceRPCEngine"]),
         .testTarget(name: "FaceRPCRegistryTests", dependencies: ["FaceRPCRegistry", "FaceRPCEngine"]),
