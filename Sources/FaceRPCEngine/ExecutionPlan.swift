@@ -1,0 +1,254 @@
+import FaceRPCKernels
+
+/// One kernel call of the executor, after fusion.
+enum StepKind: Sendable {
+    /// Convolution with folded affine, optional residual (step input 1) and ReLU.
+    case conv(PackedConvolution, relu: Bool)
+    /// The same contract through Winograd F(2x2, 3x3).
+    case winograd(PackedWinogradConvolution, relu: Bool)
+    case fullyConnected(weights: [Float], bias: [Float], inFeatures: Int, outFeatures: Int, relu: Bool)
+    case maxPool(PoolGeometry)
+    case averagePool(PoolGeometry)
+    case globalAveragePool(channels: Int, spatial: Int)
+    case lrn(LRNSpec, channels: Int, spatial: Int)
+    case relu
+    case prelu(slopes: [Float], channels: Int, inner: Int)
+    case affine(scale: [Float], shift: [Float], channels: Int, inner: Int)
+    case add(relu: Bool)
+    case pad(channels: Int, height: Int, width: Int, top: Int, left: Int, bottom: Int, right: Int,
+             channelsAfter: Int, value: Float)
+    case transpose(shape: [Int], perm: [Int])
+    case softmax(length: Int)
+}
+
+struct Step: Sendable {
+    var name: String
+    var kind: StepKind
+    /// Value ids read.
+    var inputs: [Int]
+    /// Value id written.
+    var output: Int
+}
+
+/// Static plan: fused steps, per-sample value sizes and the buffer each value lives in.
+struct ExecutionPlan: Sendable {
+    var steps: [Step] = []
+    /// Per-sample element count of each storage slot (scaled by the batch at run time).
+    var storageSizes: [Int] = []
+    /// Storage slot of each value; -1 for the graph input (the caller's buffer).
+    var storageOf: [Int] = []
+    /// Per-sample element count of each value.
+    var valueElements: [Int] = []
+    var inputValue = 0
+    var outputValue = 0
+    var inputShape: TensorShape = []
+    var outputShape: TensorShape = []
+    /// Scratch floats one thread needs per sample of batch (LRN) plus fixed (conv).
+    var scratchFixedPerThread = 0
+    var scratchPerSamplePerThread = 0
+    var flopsPerSample = 0.0
+    var parameterCount = 0
+
+    /// Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions, except on tiny outputs
+    /// where rounding up to whole 2x2 tiles wastes more than it saves.
+    static func useWinograd(_ g: ConvGeometry) -> Bool {
+        PackedWinogradConvolution.supports(g) && g.outH >= 4 && g.outW >= 4
+    }
+
+    init(graph: Graph, gemm: GemmVariant) throws {
+        try ShapeInference.checkShape(graph.inputShape, "graph input '\(graph.inputName)'")
+        inputShape = graph.inputShape
+
+        // Producers and consumers by tensor name.
+        var producer: [String: Int] = [:]
+        var consumers: [String: [Int]] = [:]
+        for (i, node) in graph.nodes.enumerated() {
+            for name in node.inputs { consumers[name, default: []].append(i) }
+            for name in node.outputs {
+                guard producer[name] == nil, name != graph.inputName else {
+                    throw EngineError("node '\(node.name)': tensor '\(name)' is written twice")
+                }
+                producer[name] = i
+            }
+        }
+        guard graph.outputName == graph.inputName || producer[graph.outputName] != nil else {
+            throw EngineError("graph output '\(graph.outputName)' is not produced by any node")
+        }
+
+        // Shapes, in node order (which must be topological).
+        var shapes: [String: TensorShape] = [graph.inputName: graph.inputShape]
+        for node in graph.nodes {
+            let ins = try node.inputs.map { name -> TensorShape in
+                guard let s = shapes[name] else {
+                    throw EngineError("node '\(node.name)': input '\(name)' is not defined before it")
+                }
+                return s
+            }
+            let out = try ShapeInference.infer(node, inputs: ins)
+            shapes[node.outputs[0]] = out
+            switch node.op {
+            case .conv2d(let s):
+                let g = ShapeInference.convGeometry(s, input: ins[0])
+                flopsPerSample += 2 * Double(g.macsPerSample)
+                parameterCount += s.weights.count + s.bias.count
+            case .fullyConnected(let s):
+                flopsPerSample += 2 * Double(s.inFeatures) * Double(s.outFeatures)
+                parameterCount += s.weights.count + s.bias.count
+            case .prelu(let slopes): parameterCount += slopes.count
+            case .affine(let scale, let shift): parameterCount += scale.count + shift.count
+            default: break
+            }
+        }
+        outputShape = shapes[graph.outputName]!
+
+        // Values: one per tensor name; aliases (flatten, reshape, dropout) share their source's root.
+        var valueId: [String: Int] = [graph.inputName: 0]
+        var root: [Int] = [0]
+        var valueSize: [Int] = [graph.inputShape.elementCount]
+        func value(_ name: String) -> Int { valueId[name]! }
+        func newValue(_ name: String, aliasOf: Int? = nil) -> Int {
+            let id = root.count
+            valueId[name] = id
+            root.append(aliasOf.map { root[$0] } ?? id)
+            valueSize.append(shapes[name]!.elementCount)
+            return id
+        }
+
+        func soleConsumer(_ name: String) -> Int? {
+            guard name != graph.outputName, let c = consumers[name], c.count == 1 else { return nil }
+            return c[0]
+        }
+
+        var fused = Set<Int>()
+        for (i, node) in graph.nodes.enumerated() where !fused.contains(i) {
+            let x = shapes[node.inputs[0]]!
+            switch node.op {
+            case .conv2d(var s):
+                var out = node.outputs[0]
+                var residual: String? = nil
+                var relu = s.activation == .relu
+                // Fold a following affine, residual add and ReLU into the convolution's epilogue.
+                while !relu, let next = soleConsumer(out) {
+                    let nn = graph.nodes[next]
+                    if residual == nil, case .affine(let scale, let shift) = nn.op {
+                        for co in 0..<s.outChannels {
+                            let sc = scale.count == 1 ? scale[0] : scale[co]
+                            let sh = shift.count == 1 ? shift[0] : shift[co]
+                            let k = s.weights.count / s.outChannels
+                            for j in 0..<k { s.weights[co * k + j] *= sc }
+                            s.bias[co] = s.bias[co] * sc + sh
+                        }
+                    } else if residual == nil, case .add = nn.op {
+                        let other = nn.inputs[0] == out ? nn.inputs[1] : nn.inputs[0]
+                        // The residual must exist before the convolution runs.
+                        let ready = other == graph.inputName || (producer[other].map { $0 < i } ?? false)
+                        guard other != out, ready else { break }
+                        residual = other
+                    } else if case .relu = nn.op {
+                        relu = true
+                    } else {
+                        break
+                    }
+                    fused.insert(next)
+                    out = nn.outputs[0]
+                }
+                let g = ShapeInference.convGeometry(s, input: x)
+                var ins = [value(node.inputs[0])]
+                if let residual { ins.append(value(residual)) }
+                let kind: StepKind
+                if ExecutionPlan.useWinograd(g) {
+                    let packed = PackedWinogradConvolution(geometry: g, weights: s.weights, bias: s.bias, variant: gemm)
+                    scratchFixedPerThread = max(scratchFixedPerThread, packed.scratchPerThread)
+                    kind = .winograd(packed, relu: relu)
+                } else {
+                    let packed = PackedConvolution(geometry: g, weights: s.weights, bias: s.bias, variant: gemm)
+                    scratchFixedPerThread = max(scratchFixedPerThread, packed.scratchPerThread)
+                    kind = .conv(packed, relu: relu)
+                }
+                steps.append(Step(name: node.name, kind: kind, inputs: ins, output: newValue(out)))
+            case .fullyConnected(let s):
+                var out = node.outputs[0]
+                var relu = s.activation == .relu
+                if !relu, let next = soleConsumer(out), case .relu = graph.nodes[next].op {
+                    relu = true; fused.insert(next); out = graph.nodes[next].outputs[0]
+                }
+                steps.append(Step(name: node.name, kind: .fullyConnected(weights: s.weights, bias: s.bias,
+                                                                          inFeatures: s.inFeatures, outFeatures: s.outFeatures, relu: relu),
+                                  inputs: [value(node.inputs[0])], output: newValue(out)))
+            case .add:
+                var out = node.outputs[0]
+                var relu = false
+                if let next = soleConsumer(out), case .relu = graph.nodes[next].op {
+                    relu = true; fused.insert(next); out = graph.nodes[next].outputs[0]
+                }
+                steps.append(Step(name: node.name, kind: .add(relu: relu),
+                                  inputs: node.inputs.map(value), output: newValue(out)))
+            case .flatten, .reshape, .dropout:
+                _ = newValue(node.outputs[0], aliasOf: value(node.inputs[0]))
+            default:
+                let kind: StepKind
+                let inner = x.count > 1 ? x.dropFirst().reduce(1, *) : 1
+                switch node.op {
+                case .maxPool(let s): kind = .maxPool(ShapeInference.poolGeometry(s, input: x))
+                case .averagePool(let s): kind = .averagePool(ShapeInference.poolGeometry(s, input: x))
+                case .globalAveragePool: kind = .globalAveragePool(channels: x[0], spatial: x[1] * x[2])
+                case .lrn(let s):
+                    kind = .lrn(s, channels: x[0], spatial: inner)
+                    scratchFixedPerThread = max(scratchFixedPerThread, inner)
+                case .relu: kind = .relu
+                case .prelu(let slopes):
+                    kind = .prelu(slopes: slopes.count == 1 ? Array(repeating: slopes[0], count: x[0]) : slopes,
+                                  channels: x[0], inner: inner)
+                case .affine(let scale, let shift):
+                    kind = .affine(scale: scale.count == 1 ? Array(repeating: scale[0], count: x[0]) : scale,
+                                   shift: shift.count == 1 ? Array(repeating: shift[0], count: x[0]) : shift,
+                                   channels: x[0], inner: inner)
+                case .pad(let top, let left, let bottom, let right, let channelsAfter, let v):
+                    kind = x.count == 3
+                        ? .pad(channels: x[0], height: x[1], width: x[2], top: top, left: left, bottom: bottom, right: right,
+                               channelsAfter: channelsAfter, value: v)
+                        : .pad(channels: x[0], height: 1, width: 1, top: 0, left: 0, bottom: 0, right: 0,
+                               channelsAfter: channelsAfter, value: v)
+                case .transpose(let perm): kind = .transpose(shape: x, perm: perm)
+                case .softmax: kind = .softmax(length: x.last!)
+                default: fatalError("unreachable: handled above")
+                }
+                steps.append(Step(name: node.name, kind: kind, inputs: [value(node.inputs[0])],
+                                  output: newValue(node.outputs[0])))
+            }
+        }
+        inputValue = 0
+        outputValue = value(graph.outputName)
+
+        // Liveness: the last step reading each root; the output lives to the end.
+        var lastUse = [Int](repeating: -1, count: root.count)
+        for (s, step) in steps.enumerated() {
+            for v in step.inputs { lastUse[root[v]] = max(lastUse[root[v]], s) }
+        }
+        lastUse[root[outputValue]] = Int.max
+        // Greedy slot assignment: reuse the best-fitting free slot, else grow or add one.
+        var slotOfRoot = [Int](repeating: -1, count: root.count)
+        var free: [Int] = []
+        for (s, step) in steps.enumerated() {
+            let r = root[step.output]
+            let need = valueSize[r]
+            let fitting = free.filter { storageSizes[$0] >= need }.min { storageSizes[$0] < storageSizes[$1] }
+            let slot: Int
+            if let f = fitting ?? free.max(by: { storageSizes[$0] < storageSizes[$1] }) {
+                slot = f
+                free.removeAll { $0 == f }
+                storageSizes[f] = max(storageSizes[f], need)
+            } else {
+                slot = storageSizes.count
+                storageSizes.append(need)
+            }
+            slotOfRoot[r] = slot
+            // Release what this step read for the last time, and an output nobody reads.
+            for v in Set(step.inputs.map { root[$0] } + [r]) where v != 0 && lastUse[v] <= s {
+                if let sl = Optional(slotOfRoot[v]), sl >= 0, !free.contains(sl) { free.append(sl) }
+            }
+        }
+        storageOf = root.map { $0 == 0 ? -1 : slotOfRoot[$0] }
+        valueElements = valueSize
+    }
+}

@@ -1,0 +1,207 @@
+import FaceRPCKernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#else
+import Darwin
+#endif
+
+/// A planned, ready-to-run network.
+///
+/// `init` infers and checks every shape (errors name the node), fuses
+/// convolution + affine + residual add + ReLU chains, pre-packs the weights for
+/// the GEMM micro-kernel and assigns every intermediate tensor to a reusable
+/// buffer slot (liveness based). `run` then only executes kernels; its
+/// workspace comes from a small pool, so concurrent calls from many threads
+/// are safe and steady-state calls do not allocate beyond the result array.
+public final class Network: Sendable {
+    public let graph: Graph
+    /// Threads each `run` uses unless overridden.
+    public let threads: Int
+    let plan: ExecutionPlan
+    private let pool = WorkspacePool()
+
+    /// Validates shapes (throws ``EngineError`` naming the node on any mismatch) and pre-packs weights.
+    ///
+    /// - Parameter threads: threads per `run` call (clamped to 1...64).
+    public init(graph: Graph, threads: Int = 1) throws {
+        self.graph = graph
+        self.threads = min(max(threads, 1), 64)
+        self.plan = try ExecutionPlan(graph: graph, gemm: KernelRegistry.defaultGemm)
+    }
+
+    /// Per-sample input shape, e.g. `[3, 64, 64]`.
+    public var inputShape: TensorShape { plan.inputShape }
+    /// Per-sample output shape, e.g. `[81]`.
+    public var outputShape: TensorShape { plan.outputShape }
+    /// Floating-point operations per sample (multiply-adds count 2), for GFLOP/s reports.
+    public var flopsPerSample: Double { plan.flopsPerSample }
+    /// Number of weights, biases, slopes and affine factors.
+    public var parameterCount: Int { plan.parameterCount }
+
+    /// Runs `batch` samples laid out NCHW contiguously; returns `batch * outputShape.product` floats.
+    ///
+    /// Safe to call concurrently from many threads.
+    /// - Parameter threads: overrides the network's thread count for this call.
+    public func run(_ input: [Float], batch: Int, threads: Int? = nil) throws -> [Float] {
+        try input.withUnsafeBufferPointer { try run($0, batch: batch, threads: threads) }
+    }
+
+    /// ``run(_:batch:threads:)`` on a caller-owned buffer.
+    public func run(_ input: UnsafeBufferPointer<Float>, batch: Int, threads: Int? = nil) throws -> [Float] {
+        let outCount = plan.outputShape.elementCount
+        var result = [Float](repeating: 0, count: 0)
+        guard batch >= 1, batch <= EngineLimits.maxBatch else {
+            throw EngineError("batch \(batch) is outside 1...\(EngineLimits.maxBatch)")
+        }
+        let inCount = plan.inputShape.elementCount
+        guard input.count == batch * inCount else {
+            throw EngineError("input has \(input.count) floats, expected batch \(batch) x \(inCount) for shape \(plan.inputShape)")
+        }
+        let threads = min(max(threads ?? self.threads, 1), 64)
+        // Slot offsets scale with the batch; scratch follows the slots.
+        var offsets: [Int] = []
+        var total = 0
+        for size in plan.storageSizes {
+            offsets.append(total)
+            total += (size * batch + 15) & ~15
+        }
+        let scratchOffset = total
+        total += threads * ((plan.scratchFixedPerThread + 15) & ~15)
+        guard total <= EngineLimits.maxWorkspaceElements else {
+            throw EngineError("batch \(batch) needs \(total) workspace floats, over the limit of \(EngineLimits.maxWorkspaceElements)")
+        }
+        let workspace = pool.take(minimumCount: total)
+        defer { pool.give(workspace) }
+        let base = workspace.pointer
+        let inputBase = input.baseAddress!
+        func pointer(_ value: Int) -> UnsafeMutablePointer<Float> {
+            let slot = plan.storageOf[value]
+            return slot < 0 ? UnsafeMutablePointer(mutating: inputBase) : base + offsets[slot]
+        }
+        let scratch = base + scratchOffset
+        for step in plan.steps {
+            execute(step, batch: batch, threads: threads, input: { pointer(step.inputs[$0]) },
+                    output: pointer(step.output), scratch: scratch)
+        }
+        let out = pointer(plan.outputValue)
+        result = Array(UnsafeBufferPointer(start: out, count: batch * outCount))
+        return result
+    }
+
+    private func execute(_ step: Step, batch: Int, threads: Int, input: (Int) -> UnsafeMutablePointer<Float>,
+                         output y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        let x = input(0)
+        switch step.kind {
+        case .conv(let conv, let relu):
+            let residual: UnsafePointer<Float>? = step.inputs.count > 1 ? UnsafePointer(input(1)) : nil
+            conv.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
+        case .winograd(let conv, let relu):
+            let residual: UnsafePointer<Float>? = step.inputs.count > 1 ? UnsafePointer(input(1)) : nil
+            conv.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
+        case .fullyConnected(let w, let b, let inF, let outF, let relu):
+            let kernel = KernelRegistry.defaultFullyConnected.run
+            w.withUnsafeBufferPointer { wb in
+                b.withUnsafeBufferPointer { bb in
+                    // Split output features in blocks of 4 so each thread streams its own weights.
+                    let blocks = (outF + 3) / 4
+                    let tasks = max(1, min(threads, blocks))
+                    let wp = wb.baseAddress!, bp = bb.baseAddress!
+                    parallelFor(tasks) { t in
+                        let r = sliceRange(t, of: tasks, count: blocks)
+                        kernel(x, batch, inF, outF, (r.lowerBound * 4)..<min(r.upperBound * 4, outF), wp, bp, y, relu)
+                    }
+                }
+            }
+        case .maxPool(let g):
+            Pooling.f32_maxpool_simd16(x, y, batch: batch, geometry: g, threads: threads)
+        case .averagePool(let g):
+            Pooling.f32_avgpool_simd16(x, y, batch: batch, geometry: g, threads: threads)
+        case .globalAveragePool(let channels, let spatial):
+            Pooling.f32_gavgpool_simd16(x, y, planes: batch * channels, spatial: spatial)
+        case .lrn(let s, let channels, let spatial):
+            Normalization.f32_lrn_simd16(x, y, batch: batch, channels: channels, spatial: spatial, size: s.size,
+                                         alpha: s.alpha, beta: s.beta, bias: s.bias, scratch: scratch, threads: threads)
+        case .relu:
+            f32_vclamp_simd16(batch * plan.storageElements(of: step.output), x, y, 0)
+        case .prelu(let slopes, let channels, let inner):
+            for n in 0..<batch {
+                for c in 0..<channels {
+                    let off = (n * channels + c) * inner
+                    f32_vprelu_simd16(inner, x + off, slopes[c], y + off)
+                }
+            }
+        case .affine(let scale, let shift, let channels, let inner):
+            for n in 0..<batch {
+                for c in 0..<channels {
+                    let off = (n * channels + c) * inner
+                    f32_vaffine_simd16(inner, x + off, scale[c], shift[c], y + off)
+                }
+            }
+        case .add(let relu):
+            f32_vadd_clamp_simd16(batch * plan.storageElements(of: step.output), x, input(1), y, relu ? 0 : -.infinity)
+        case .pad(let c, let h, let w, let top, let left, let bottom, let right, let channelsAfter, let value):
+            Layout.f32_pad(x, y, batch: batch, channels: c, height: h, width: w, top: top, left: left, bottom: bottom,
+                           right: right, channelsAfter: channelsAfter, value: value)
+        case .transpose(let shape, let perm):
+            Layout.f32_transpose(x, y, batch: batch, shape: shape, perm: perm)
+        case .softmax(let length):
+            Normalization.f32_softmax(x, y, rows: batch * plan.storageElements(of: step.output) / length, length: length)
+        }
+    }
+}
+
+extension ExecutionPlan {
+    /// Per-sample element count of a value.
+    func storageElements(of value: Int) -> Int { valueElements[value] }
+}
+
+/// Workspaces (64-byte aligned float buffers) kept for reuse between runs.
+///
+/// `@unchecked Sendable`: the free list is only touched while holding `lock`;
+/// a workspace taken from the pool belongs to exactly one `run` until given back.
+final class WorkspacePool: @unchecked Sendable {
+    final class Workspace {
+        let pointer: UnsafeMutablePointer<Float>
+        let count: Int
+        init(count: Int) {
+            self.count = count
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 16) * 4, alignment: 64)
+            pointer = raw.bindMemory(to: Float.self, capacity: max(count, 16))
+            pointer.initialize(repeating: 0, count: max(count, 16))
+        }
+        deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    }
+
+    // Heap-allocated so the mutex never moves (Swift may copy an inout stored property).
+    private let lock: UnsafeMutablePointer<pthread_mutex_t>
+    private var free: [Workspace] = []
+    /// More idle workspaces than this are dropped rather than kept.
+    private let keep = 8
+
+    init() {
+        lock = .allocate(capacity: 1)
+        lock.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(lock, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
+    }
+
+    func take(minimumCount: Int) -> Workspace {
+        pthread_mutex_lock(lock)
+        var found: Workspace? = nil
+        if let i = free.lastIndex(where: { $0.count >= minimumCount }) { found = free.remove(at: i) }
+        pthread_mutex_unlock(lock)
+        return found ?? Workspace(count: minimumCount)
+    }
+
+    func give(_ w: Workspace) {
+        pthread_mutex_lock(lock)
+        if free.count < keep { free.append(w) } else { free.removeFirst(); free.append(w) }
+        pthread_mutex_unlock(lock)
+    }
+}

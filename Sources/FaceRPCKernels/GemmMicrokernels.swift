@@ -1,0 +1,443 @@
+// Register-blocked GEMM micro-kernels. Generated shape, hand-checked: each keeps its
+// whole tile in registers (AVX-512 has 32 zmm registers; 8x32 uses 16 for C, 2 for B).
+// The one-vector-wide kernels (`_x16_simd16`) finish a last, narrow column panel.
+
+/// `f32_gemm_8x32_simd16`: `C[8x32] = clamp(bias + A·B)` for one packed panel pair.
+///
+/// Lanes: 16; tile 8 rows x 2 vectors = 16 accumulators; step: 2 k per
+/// main-loop iteration, then one k. `a` is packed `[kc][8]`, `b` is packed `[kc][32]`,
+/// `bias` holds 8 values, `c` has row stride `ldc`. Rows and columns past the real
+/// matrix are zero in the packing, so there are no leftovers inside the tile: the
+/// caller handles partial tiles by passing a scratch tile as `c`.
+@inline(__always)
+public func f32_gemm_8x32_simd16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ minValue: Float, _ maxValue: Float) {
+    var c00 = SIMD16<Float>(repeating: bias[0]); var c01 = c00
+    var c10 = SIMD16<Float>(repeating: bias[1]); var c11 = c10
+    var c20 = SIMD16<Float>(repeating: bias[2]); var c21 = c20
+    var c30 = SIMD16<Float>(repeating: bias[3]); var c31 = c30
+    var c40 = SIMD16<Float>(repeating: bias[4]); var c41 = c40
+    var c50 = SIMD16<Float>(repeating: bias[5]); var c51 = c50
+    var c60 = SIMD16<Float>(repeating: bias[6]); var c61 = c60
+    var c70 = SIMD16<Float>(repeating: bias[7]); var c71 = c70
+    var a = a, b = b, k = kc
+    while k >= 2 {
+        let b0 = SIMD16<Float>(loadFrom: b + 0)
+        let b1 = SIMD16<Float>(loadFrom: b + 16)
+        do { let av = SIMD16<Float>(repeating: a[0]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[1]); c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[2]); c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[3]); c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[4]); c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[5]); c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[6]); c60 = c60.addingProduct(av, b0); c61 = c61.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[7]); c70 = c70.addingProduct(av, b0); c71 = c71.addingProduct(av, b1) }
+        do {
+            let b0 = SIMD16<Float>(loadFrom: b + 32)
+            let b1 = SIMD16<Float>(loadFrom: b + 48)
+            do { let av = SIMD16<Float>(repeating: a[8]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[9]); c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[10]); c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[11]); c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[12]); c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[13]); c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[14]); c60 = c60.addingProduct(av, b0); c61 = c61.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[15]); c70 = c70.addingProduct(av, b0); c71 = c71.addingProduct(av, b1) }
+        }
+        a += 16; b += 64; k -= 2
+    }
+    if k == 1 {
+        // leftovers
+        let b0 = SIMD16<Float>(loadFrom: b + 0)
+        let b1 = SIMD16<Float>(loadFrom: b + 16)
+        do { let av = SIMD16<Float>(repeating: a[0]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[1]); c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[2]); c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[3]); c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[4]); c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[5]); c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[6]); c60 = c60.addingProduct(av, b0); c61 = c61.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[7]); c70 = c70.addingProduct(av, b0); c71 = c71.addingProduct(av, b1) }
+    }
+    let lo = SIMD16<Float>(repeating: minValue), hi = SIMD16<Float>(repeating: maxValue)
+    c00.clamped(lo, hi).store(to: c + 0 * ldc + 0)
+    c01.clamped(lo, hi).store(to: c + 0 * ldc + 16)
+    c10.clamped(lo, hi).store(to: c + 1 * ldc + 0)
+    c11.clamped(lo, hi).store(to: c + 1 * ldc + 16)
+    c20.clamped(lo, hi).store(to: c + 2 * ldc + 0)
+    c21.clamped(lo, hi).store(to: c + 2 * ldc + 16)
+    c30.clamped(lo, hi).store(to: c + 3 * ldc + 0)
+    c31.clamped(lo, hi).store(to: c + 3 * ldc + 16)
+    c40.clamped(lo, hi).store(to: c + 4 * ldc + 0)
+    c41.clamped(lo, hi).store(to: c + 4 * ldc + 16)
+    c50.clamped(lo, hi).store(to: c + 5 * ldc + 0)
+    c51.clamped(lo, hi).store(to: c + 5 * ldc + 16)
+    c60.clamped(lo, hi).store(to: c + 6 * ldc + 0)
+    c61.clamped(lo, hi).store(to: c + 6 * ldc + 16)
+    c70.clamped(lo, hi).store(to: c + 7 * ldc + 0)
+    c71.clamped(lo, hi).store(to: c + 7 * ldc + 16)
+}
+
+/// `f32_gemm_6x32_simd16`: `C[6x32] = clamp(bias + A·B)` for one packed panel pair.
+///
+/// Lanes: 16; tile 6 rows x 2 vectors = 12 accumulators; step: 2 k per
+/// main-loop iteration, then one k. `a` is packed `[kc][6]`, `b` is packed `[kc][32]`,
+/// `bias` holds 6 values, `c` has row stride `ldc`. Rows and columns past the real
+/// matrix are zero in the packing, so there are no leftovers inside the tile: the
+/// caller handles partial tiles by passing a scratch tile as `c`.
+@inline(__always)
+public func f32_gemm_6x32_simd16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ minValue: Float, _ maxValue: Float) {
+    var c00 = SIMD16<Float>(repeating: bias[0]); var c01 = c00
+    var c10 = SIMD16<Float>(repeating: bias[1]); var c11 = c10
+    var c20 = SIMD16<Float>(repeating: bias[2]); var c21 = c20
+    var c30 = SIMD16<Float>(repeating: bias[3]); var c31 = c30
+    var c40 = SIMD16<Float>(repeating: bias[4]); var c41 = c40
+    var c50 = SIMD16<Float>(repeating: bias[5]); var c51 = c50
+    var a = a, b = b, k = kc
+    while k >= 2 {
+        let b0 = SIMD16<Float>(loadFrom: b + 0)
+        let b1 = SIMD16<Float>(loadFrom: b + 16)
+        do { let av = SIMD16<Float>(repeating: a[0]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[1]); c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[2]); c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[3]); c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[4]); c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[5]); c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1) }
+        do {
+            let b0 = SIMD16<Float>(loadFrom: b + 32)
+            let b1 = SIMD16<Float>(loadFrom: b + 48)
+            do { let av = SIMD16<Float>(repeating: a[6]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[7]); c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[8]); c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[9]); c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[10]); c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[11]); c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1) }
+        }
+        a += 12; b += 64; k -= 2
+    }
+    if k == 1 {
+        // leftovers
+        let b0 = SIMD16<Float>(loadFrom: b + 0)
+        let b1 = SIMD16<Float>(loadFrom: b + 16)
+        do { let av = SIMD16<Float>(repeating: a[0]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[1]); c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[2]); c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[3]); c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[4]); c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[5]); c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1) }
+    }
+    let lo = SIMD16<Float>(repeating: minValue), hi = SIMD16<Float>(repeating: maxValue)
+    c00.clamped(lo, hi).store(to: c + 0 * ldc + 0)
+    c01.clamped(lo, hi).store(to: c + 0 * ldc + 16)
+    c10.clamped(lo, hi).store(to: c + 1 * ldc + 0)
+    c11.clamped(lo, hi).store(to: c + 1 * ldc + 16)
+    c20.clamped(lo, hi).store(to: c + 2 * ldc + 0)
+    c21.clamped(lo, hi).store(to: c + 2 * ldc + 16)
+    c30.clamped(lo, hi).store(to: c + 3 * ldc + 0)
+    c31.clamped(lo, hi).store(to: c + 3 * ldc + 16)
+    c40.clamped(lo, hi).store(to: c + 4 * ldc + 0)
+    c41.clamped(lo, hi).store(to: c + 4 * ldc + 16)
+    c50.clamped(lo, hi).store(to: c + 5 * ldc + 0)
+    c51.clamped(lo, hi).store(to: c + 5 * ldc + 16)
+}
+
+/// `f32_gemm_4x48_simd16`: `C[4x48] = clamp(bias + A·B)` for one packed panel pair.
+///
+/// Lanes: 16; tile 4 rows x 3 vectors = 12 accumulators; step: 2 k per
+/// main-loop iteration, then one k. `a` is packed `[kc][4]`, `b` is packed `[kc][48]`,
+/// `bias` holds 4 values, `c` has row stride `ldc`. Rows and columns past the real
+/// matrix are zero in the packing, so there are no leftovers inside the tile: the
+/// caller handles partial tiles by passing a scratch tile as `c`.
+@inline(__always)
+public func f32_gemm_4x48_simd16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ minValue: Float, _ maxValue: Float) {
+    var c00 = SIMD16<Float>(repeating: bias[0]); var c01 = c00; var c02 = c00
+    var c10 = SIMD16<Float>(repeating: bias[1]); var c11 = c10; var c12 = c10
+    var c20 = SIMD16<Float>(repeating: bias[2]); var c21 = c20; var c22 = c20
+    var c30 = SIMD16<Float>(repeating: bias[3]); var c31 = c30; var c32 = c30
+    var a = a, b = b, k = kc
+    while k >= 2 {
+        let b0 = SIMD16<Float>(loadFrom: b + 0)
+        let b1 = SIMD16<Float>(loadFrom: b + 16)
+        let b2 = SIMD16<Float>(loadFrom: b + 32)
+        do { let av = SIMD16<Float>(repeating: a[0]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1); c02 = c02.addingProduct(av, b2) }
+        do { let av = SIMD16<Float>(repeating: a[1]); c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1); c12 = c12.addingProduct(av, b2) }
+        do { let av = SIMD16<Float>(repeating: a[2]); c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1); c22 = c22.addingProduct(av, b2) }
+        do { let av = SIMD16<Float>(repeating: a[3]); c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1); c32 = c32.addingProduct(av, b2) }
+        do {
+            let b0 = SIMD16<Float>(loadFrom: b + 48)
+            let b1 = SIMD16<Float>(loadFrom: b + 64)
+            let b2 = SIMD16<Float>(loadFrom: b + 80)
+            do { let av = SIMD16<Float>(repeating: a[4]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1); c02 = c02.addingProduct(av, b2) }
+            do { let av = SIMD16<Float>(repeating: a[5]); c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1); c12 = c12.addingProduct(av, b2) }
+            do { let av = SIMD16<Float>(repeating: a[6]); c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1); c22 = c22.addingProduct(av, b2) }
+            do { let av = SIMD16<Float>(repeating: a[7]); c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1); c32 = c32.addingProduct(av, b2) }
+        }
+        a += 8; b += 96; k -= 2
+    }
+    if k == 1 {
+        // leftovers
+        let b0 = SIMD16<Float>(loadFrom: b + 0)
+        let b1 = SIMD16<Float>(loadFrom: b + 16)
+        let b2 = SIMD16<Float>(loadFrom: b + 32)
+        do { let av = SIMD16<Float>(repeating: a[0]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1); c02 = c02.addingProduct(av, b2) }
+        do { let av = SIMD16<Float>(repeating: a[1]); c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1); c12 = c12.addingProduct(av, b2) }
+        do { let av = SIMD16<Float>(repeating: a[2]); c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1); c22 = c22.addingProduct(av, b2) }
+        do { let av = SIMD16<Float>(repeating: a[3]); c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1); c32 = c32.addingProduct(av, b2) }
+    }
+    let lo = SIMD16<Float>(repeating: minValue), hi = SIMD16<Float>(repeating: maxValue)
+    c00.clamped(lo, hi).store(to: c + 0 * ldc + 0)
+    c01.clamped(lo, hi).store(to: c + 0 * ldc + 16)
+    c02.clamped(lo, hi).store(to: c + 0 * ldc + 32)
+    c10.clamped(lo, hi).store(to: c + 1 * ldc + 0)
+    c11.clamped(lo, hi).store(to: c + 1 * ldc + 16)
+    c12.clamped(lo, hi).store(to: c + 1 * ldc + 32)
+    c20.clamped(lo, hi).store(to: c + 2 * ldc + 0)
+    c21.clamped(lo, hi).store(to: c + 2 * ldc + 16)
+    c22.clamped(lo, hi).store(to: c + 2 * ldc + 32)
+    c30.clamped(lo, hi).store(to: c + 3 * ldc + 0)
+    c31.clamped(lo, hi).store(to: c + 3 * ldc + 16)
+    c32.clamped(lo, hi).store(to: c + 3 * ldc + 32)
+}
+
+/// `f32_gemm_8x16_simd8`: `C[8x16] = clamp(bias + A·B)` for one packed panel pair.
+///
+/// Lanes: 8; tile 8 rows x 2 vectors = 16 accumulators; step: 2 k per
+/// main-loop iteration, then one k. `a` is packed `[kc][8]`, `b` is packed `[kc][16]`,
+/// `bias` holds 8 values, `c` has row stride `ldc`. Rows and columns past the real
+/// matrix are zero in the packing, so there are no leftovers inside the tile: the
+/// caller handles partial tiles by passing a scratch tile as `c`.
+@inline(__always)
+public func f32_gemm_8x16_simd8(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ minValue: Float, _ maxValue: Float) {
+    var c00 = SIMD8<Float>(repeating: bias[0]); var c01 = c00
+    var c10 = SIMD8<Float>(repeating: bias[1]); var c11 = c10
+    var c20 = SIMD8<Float>(repeating: bias[2]); var c21 = c20
+    var c30 = SIMD8<Float>(repeating: bias[3]); var c31 = c30
+    var c40 = SIMD8<Float>(repeating: bias[4]); var c41 = c40
+    var c50 = SIMD8<Float>(repeating: bias[5]); var c51 = c50
+    var c60 = SIMD8<Float>(repeating: bias[6]); var c61 = c60
+    var c70 = SIMD8<Float>(repeating: bias[7]); var c71 = c70
+    var a = a, b = b, k = kc
+    while k >= 2 {
+        let b0 = SIMD8<Float>(loadFrom: b + 0)
+        let b1 = SIMD8<Float>(loadFrom: b + 8)
+        do { let av = SIMD8<Float>(repeating: a[0]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1) }
+        do { let av = SIMD8<Float>(repeating: a[1]); c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1) }
+        do { let av = SIMD8<Float>(repeating: a[2]); c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1) }
+        do { let av = SIMD8<Float>(repeating: a[3]); c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1) }
+        do { let av = SIMD8<Float>(repeating: a[4]); c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1) }
+        do { let av = SIMD8<Float>(repeating: a[5]); c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1) }
+        do { let av = SIMD8<Float>(repeating: a[6]); c60 = c60.addingProduct(av, b0); c61 = c61.addingProduct(av, b1) }
+        do { let av = SIMD8<Float>(repeating: a[7]); c70 = c70.addingProduct(av, b0); c71 = c71.addingProduct(av, b1) }
+        do {
+            let b0 = SIMD8<Float>(loadFrom: b + 16)
+            let b1 = SIMD8<Float>(loadFrom: b + 24)
+            do { let av = SIMD8<Float>(repeating: a[8]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1) }
+            do { let av = SIMD8<Float>(repeating: a[9]); c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1) }
+            do { let av = SIMD8<Float>(repeating: a[10]); c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1) }
+            do { let av = SIMD8<Float>(repeating: a[11]); c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1) }
+            do { let av = SIMD8<Float>(repeating: a[12]); c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1) }
+            do { let av = SIMD8<Float>(repeating: a[13]); c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1) }
+            do { let av = SIMD8<Float>(repeating: a[14]); c60 = c60.addingProduct(av, b0); c61 = c61.addingProduct(av, b1) }
+            do { let av = SIMD8<Float>(repeating: a[15]); c70 = c70.addingProduct(av, b0); c71 = c71.addingProduct(av, b1) }
+        }
+        a += 16; b += 32; k -= 2
+    }
+    if k == 1 {
+        // leftovers
+        let b0 = SIMD8<Float>(loadFrom: b + 0)
+        let b1 = SIMD8<Float>(loadFrom: b + 8)
+        do { let av = SIMD8<Float>(repeating: a[0]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1) }
+        do { let av = SIMD8<Float>(repeating: a[1]); c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1) }
+        do { let av = SIMD8<Float>(repeating: a[2]); c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1) }
+        do { let av = SIMD8<Float>(repeating: a[3]); c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1) }
+        do { let av = SIMD8<Float>(repeating: a[4]); c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1) }
+        do { let av = SIMD8<Float>(repeating: a[5]); c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1) }
+        do { let av = SIMD8<Float>(repeating: a[6]); c60 = c60.addingProduct(av, b0); c61 = c61.addingProduct(av, b1) }
+        do { let av = SIMD8<Float>(repeating: a[7]); c70 = c70.addingProduct(av, b0); c71 = c71.addingProduct(av, b1) }
+    }
+    let lo = SIMD8<Float>(repeating: minValue), hi = SIMD8<Float>(repeating: maxValue)
+    c00.clamped(lo, hi).store(to: c + 0 * ldc + 0)
+    c01.clamped(lo, hi).store(to: c + 0 * ldc + 8)
+    c10.clamped(lo, hi).store(to: c + 1 * ldc + 0)
+    c11.clamped(lo, hi).store(to: c + 1 * ldc + 8)
+    c20.clamped(lo, hi).store(to: c + 2 * ldc + 0)
+    c21.clamped(lo, hi).store(to: c + 2 * ldc + 8)
+    c30.clamped(lo, hi).store(to: c + 3 * ldc + 0)
+    c31.clamped(lo, hi).store(to: c + 3 * ldc + 8)
+    c40.clamped(lo, hi).store(to: c + 4 * ldc + 0)
+    c41.clamped(lo, hi).store(to: c + 4 * ldc + 8)
+    c50.clamped(lo, hi).store(to: c + 5 * ldc + 0)
+    c51.clamped(lo, hi).store(to: c + 5 * ldc + 8)
+    c60.clamped(lo, hi).store(to: c + 6 * ldc + 0)
+    c61.clamped(lo, hi).store(to: c + 6 * ldc + 8)
+    c70.clamped(lo, hi).store(to: c + 7 * ldc + 0)
+    c71.clamped(lo, hi).store(to: c + 7 * ldc + 8)
+}
+
+/// `f32_gemm_8x16_simd16`: `C[8x16] = clamp(bias + A·B)` for one packed panel pair.
+///
+/// Lanes: 16; tile 8 rows x 1 vector = 8 accumulators; step: 2 k per
+/// main-loop iteration, then one k. `a` is packed `[kc][8]`, `b` is packed `[kc][16]`,
+/// `bias` holds 8 values, `c` has row stride `ldc`. Rows and columns past the real
+/// matrix are zero in the packing, so there are no leftovers inside the tile: the
+/// caller handles partial tiles by passing a scratch tile as `c`.
+@inline(__always)
+public func f32_gemm_8x16_simd16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ minValue: Float, _ maxValue: Float) {
+    var c00 = SIMD16<Float>(repeating: bias[0])
+    var c10 = SIMD16<Float>(repeating: bias[1])
+    var c20 = SIMD16<Float>(repeating: bias[2])
+    var c30 = SIMD16<Float>(repeating: bias[3])
+    var c40 = SIMD16<Float>(repeating: bias[4])
+    var c50 = SIMD16<Float>(repeating: bias[5])
+    var c60 = SIMD16<Float>(repeating: bias[6])
+    var c70 = SIMD16<Float>(repeating: bias[7])
+    var a = a, b = b, k = kc
+    while k >= 2 {
+        let b0 = SIMD16<Float>(loadFrom: b + 0)
+        do { let av = SIMD16<Float>(repeating: a[0]); c00 = c00.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[1]); c10 = c10.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[2]); c20 = c20.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[3]); c30 = c30.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[4]); c40 = c40.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[5]); c50 = c50.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[6]); c60 = c60.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[7]); c70 = c70.addingProduct(av, b0) }
+        do {
+            let b0 = SIMD16<Float>(loadFrom: b + 16)
+            do { let av = SIMD16<Float>(repeating: a[8]); c00 = c00.addingProduct(av, b0) }
+            do { let av = SIMD16<Float>(repeating: a[9]); c10 = c10.addingProduct(av, b0) }
+            do { let av = SIMD16<Float>(repeating: a[10]); c20 = c20.addingProduct(av, b0) }
+            do { let av = SIMD16<Float>(repeating: a[11]); c30 = c30.addingProduct(av, b0) }
+            do { let av = SIMD16<Float>(repeating: a[12]); c40 = c40.addingProduct(av, b0) }
+            do { let av = SIMD16<Float>(repeating: a[13]); c50 = c50.addingProduct(av, b0) }
+            do { let av = SIMD16<Float>(repeating: a[14]); c60 = c60.addingProduct(av, b0) }
+            do { let av = SIMD16<Float>(repeating: a[15]); c70 = c70.addingProduct(av, b0) }
+        }
+        a += 16; b += 32; k -= 2
+    }
+    if k == 1 {
+        // leftovers
+        let b0 = SIMD16<Float>(loadFrom: b + 0)
+        do { let av = SIMD16<Float>(repeating: a[0]); c00 = c00.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[1]); c10 = c10.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[2]); c20 = c20.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[3]); c30 = c30.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[4]); c40 = c40.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[5]); c50 = c50.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[6]); c60 = c60.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[7]); c70 = c70.addingProduct(av, b0) }
+    }
+    let lo = SIMD16<Float>(repeating: minValue), hi = SIMD16<Float>(repeating: maxValue)
+    c00.clamped(lo, hi).store(to: c + 0 * ldc + 0)
+    c10.clamped(lo, hi).store(to: c + 1 * ldc + 0)
+    c20.clamped(lo, hi).store(to: c + 2 * ldc + 0)
+    c30.clamped(lo, hi).store(to: c + 3 * ldc + 0)
+    c40.clamped(lo, hi).store(to: c + 4 * ldc + 0)
+    c50.clamped(lo, hi).store(to: c + 5 * ldc + 0)
+    c60.clamped(lo, hi).store(to: c + 6 * ldc + 0)
+    c70.clamped(lo, hi).store(to: c + 7 * ldc + 0)
+}
+
+/// `f32_gemm_6x16_simd16`: `C[6x16] = clamp(bias + A·B)` for one packed panel pair.
+///
+/// Lanes: 16; tile 6 rows x 1 vector = 6 accumulators; step: 2 k per
+/// main-loop iteration, then one k. `a` is packed `[kc][6]`, `b` is packed `[kc][16]`,
+/// `bias` holds 6 values, `c` has row stride `ldc`. Rows and columns past the real
+/// matrix are zero in the packing, so there are no leftovers inside the tile: the
+/// caller handles partial tiles by passing a scratch tile as `c`.
+@inline(__always)
+public func f32_gemm_6x16_simd16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ minValue: Float, _ maxValue: Float) {
+    var c00 = SIMD16<Float>(repeating: bias[0])
+    var c10 = SIMD16<Float>(repeating: bias[1])
+    var c20 = SIMD16<Float>(repeating: bias[2])
+    var c30 = SIMD16<Float>(repeating: bias[3])
+    var c40 = SIMD16<Float>(repeating: bias[4])
+    var c50 = SIMD16<Float>(repeating: bias[5])
+    var a = a, b = b, k = kc
+    while k >= 2 {
+        let b0 = SIMD16<Float>(loadFrom: b + 0)
+        do { let av = SIMD16<Float>(repeating: a[0]); c00 = c00.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[1]); c10 = c10.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[2]); c20 = c20.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[3]); c30 = c30.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[4]); c40 = c40.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[5]); c50 = c50.addingProduct(av, b0) }
+        do {
+            let b0 = SIMD16<Float>(loadFrom: b + 16)
+            do { let av = SIMD16<Float>(repeating: a[6]); c00 = c00.addingProduct(av, b0) }
+            do { let av = SIMD16<Float>(repeating: a[7]); c10 = c10.addingProduct(av, b0) }
+            do { let av = SIMD16<Float>(repeating: a[8]); c20 = c20.addingProduct(av, b0) }
+            do { let av = SIMD16<Float>(repeating: a[9]); c30 = c30.addingProduct(av, b0) }
+            do { let av = SIMD16<Float>(repeating: a[10]); c40 = c40.addingProduct(av, b0) }
+            do { let av = SIMD16<Float>(repeating: a[11]); c50 = c50.addingProduct(av, b0) }
+        }
+        a += 12; b += 32; k -= 2
+    }
+    if k == 1 {
+        // leftovers
+        let b0 = SIMD16<Float>(loadFrom: b + 0)
+        do { let av = SIMD16<Float>(repeating: a[0]); c00 = c00.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[1]); c10 = c10.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[2]); c20 = c20.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[3]); c30 = c30.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[4]); c40 = c40.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[5]); c50 = c50.addingProduct(av, b0) }
+    }
+    let lo = SIMD16<Float>(repeating: minValue), hi = SIMD16<Float>(repeating: maxValue)
+    c00.clamped(lo, hi).store(to: c + 0 * ldc + 0)
+    c10.clamped(lo, hi).store(to: c + 1 * ldc + 0)
+    c20.clamped(lo, hi).store(to: c + 2 * ldc + 0)
+    c30.clamped(lo, hi).store(to: c + 3 * ldc + 0)
+    c40.clamped(lo, hi).store(to: c + 4 * ldc + 0)
+    c50.clamped(lo, hi).store(to: c + 5 * ldc + 0)
+}
+
+/// `f32_gemm_4x16_simd16`: `C[4x16] = clamp(bias + A·B)` for one packed panel pair.
+///
+/// Lanes: 16; tile 4 rows x 1 vector = 4 accumulators; step: 2 k per
+/// main-loop iteration, then one k. `a` is packed `[kc][4]`, `b` is packed `[kc][16]`,
+/// `bias` holds 4 values, `c` has row stride `ldc`. Rows and columns past the real
+/// matrix are zero in the packing, so there are no leftovers inside the tile: the
+/// caller handles partial tiles by passing a scratch tile as `c`.
+@inline(__always)
+public func f32_gemm_4x16_simd16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ minValue: Float, _ maxValue: Float) {
+    var c00 = SIMD16<Float>(repeating: bias[0])
+    var c10 = SIMD16<Float>(repeating: bias[1])
+    var c20 = SIMD16<Float>(repeating: bias[2])
+    var c30 = SIMD16<Float>(repeating: bias[3])
+    var a = a, b = b, k = kc
+    while k >= 2 {
+        let b0 = SIMD16<Float>(loadFrom: b + 0)
+        do { let av = SIMD16<Float>(repeating: a[0]); c00 = c00.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[1]); c10 = c10.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[2]); c20 = c20.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[3]); c30 = c30.addingProduct(av, b0) }
+        do {
+            let b0 = SIMD16<Float>(loadFrom: b + 16)
+            do { let av = SIMD16<Float>(repeating: a[4]); c00 = c00.addingProduct(av, b0) }
+            do { let av = SIMD16<Float>(repeating: a[5]); c10 = c10.addingProduct(av, b0) }
+            do { let av = SIMD16<Float>(repeating: a[6]); c20 = c20.addingProduct(av, b0) }
+            do { let av = SIMD16<Float>(repeating: a[7]); c30 = c30.addingProduct(av, b0) }
+        }
+        a += 8; b += 32; k -= 2
+    }
+    if k == 1 {
+        // leftovers
+        let b0 = SIMD16<Float>(loadFrom: b + 0)
+        do { let av = SIMD16<Float>(repeating: a[0]); c00 = c00.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[1]); c10 = c10.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[2]); c20 = c20.addingProduct(av, b0) }
+        do { let av = SIMD16<Float>(repeating: a[3]); c30 = c30.addingProduct(av, b0) }
+    }
+    let lo = SIMD16<Float>(repeating: minValue), hi = SIMD16<Float>(repeating: maxValue)
+    c00.clamped(lo, hi).store(to: c + 0 * ldc + 0)
+    c10.clamped(lo, hi).store(to: c + 1 * ldc + 0)
+    c20.clamped(lo, hi).store(to: c + 2 * ldc + 0)
+    c30.clamped(lo, hi).store(to: c + 3 * ldc + 0)
+}

@@ -1,0 +1,108 @@
+import FaceRPCEngine
+import FaceRPCKernels
+import Testing
+
+/// A VGG-like net shaped as the pretrained gender net (32x32 input).
+func genderLikeGraph(seed: UInt64) -> Graph {
+    var rng = SplitMix64(seed: seed)
+    var nodes: [GraphNode] = []
+    var last = "input"
+    func add(_ name: String, _ op: LayerOp) {
+        nodes.append(GraphNode(name: name, op: op, inputs: [last], outputs: [name])); last = name
+    }
+    var cin = 3
+    for (i, cout) in [32, 32, 64, 64].enumerated() {
+        add("conv\(i)", .conv2d(Conv2DSpec(inChannels: cin, outChannels: cout, kernelH: 3, kernelW: 3,
+                                           padTop: 1, padLeft: 1, padBottom: 1, padRight: 1,
+                                           weights: rng.floats(cout * cin * 9, in: -0.1..<0.1), bias: rng.floats(cout))))
+        add("relu\(i)", .relu)
+        if i % 2 == 1 { add("pool\(i)", .averagePool(Pool2DSpec(kernelH: 2, kernelW: 2, strideH: 2, strideW: 2))) }
+        cin = cout
+    }
+    add("flatten", .flatten)
+    add("fc1", .fullyConnected(FullyConnectedSpec(inFeatures: 4096, outFeatures: 16, weights: rng.floats(4096 * 16, in: -0.02..<0.02), bias: rng.floats(16))))
+    add("relu", .relu)
+    add("fc2", .fullyConnected(FullyConnectedSpec(inFeatures: 16, outFeatures: 2, weights: rng.floats(32), bias: rng.floats(2))))
+    add("prob", .softmax)
+    return Graph(inputName: "input", inputShape: [3, 32, 32], nodes: nodes, outputName: last)
+}
+
+/// Throughput figures for the report; skipped unless `FACERPC_BENCH=1`
+/// (run with `swift test -c release -Xswiftc -target-cpu -Xswiftc native --filter Benchmarks`).
+@Suite("Benchmarks", .enabled(if: benchEnabled))
+struct Benchmarks {
+    @Test("throughput of age-like, gender-like and Levi-Hassner graphs")
+    func throughput() throws {
+        let seconds = Double(env("FACERPC_BENCH_SECONDS") ?? "") ?? 2
+        let threads = Int(env("FACERPC_BENCH_THREADS") ?? "") ?? 2
+        let graphs: [(String, Graph)] = [
+            ("age-like 64x64", resNetGraph(size: 64, widths: [64, 128, 256], classes: 81, seed: 1)),
+            ("gender-like 32x32", genderLikeGraph(seed: 2)),
+            ("levi-hassner 227x227", LeviHassner.graph(classes: 8, seed: 3)),
+        ]
+        for (name, graph) in graphs {
+            let net = try Network(graph: graph, threads: threads)
+            for batch in [1, 32] {
+                let r = benchmark(network: net, batch: batch, seconds: seconds)
+                print("BENCH \(name) batch \(batch) threads \(threads): \(Int(r.images_per_second)) img/s, \(String(format1: r.gflops)) GFLOP/s (\(String(format1: net.flopsPerSample / 1e6)) MFLOP/img)")
+                #expect(r.images_per_second > 0)
+            }
+        }
+    }
+
+    @Test("GEMM variants on age-net-sized convolutions")
+    func convLayers() {
+        let threads = Int(env("FACERPC_BENCH_THREADS") ?? "") ?? 2
+        let layers: [(String, ConvGeometry)] = [
+            ("64x14x14 3x3", ConvGeometry(inChannels: 64, outChannels: 64, inH: 14, inW: 14, kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)),
+            ("128x7x7 3x3", ConvGeometry(inChannels: 128, outChannels: 128, inH: 7, inW: 7, kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)),
+            ("256x3x3 3x3", ConvGeometry(inChannels: 256, outChannels: 256, inH: 3, inW: 3, kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)),
+            ("3x64x64 7x7/2", ConvGeometry(inChannels: 3, outChannels: 64, inH: 64, inW: 64, kernelH: 7, kernelW: 7, strideH: 2, strideW: 2)),
+        ]
+        var rng = SplitMix64(seed: 1)
+        for (name, g) in layers {
+            for v in KernelRegistry.gemmVariants {
+                for batch in [1, 32] {
+                    let conv = PackedConvolution(geometry: g, weights: rng.floats(g.outChannels * g.groupK), bias: rng.floats(g.outChannels), variant: v)
+                    let x = rng.floats(batch * g.inChannels * g.inH * g.inW)
+                    var y = [Float](repeating: 0, count: batch * g.outChannels * g.outH * g.outW)
+                    var scratch = [Float](repeating: 0, count: threads * conv.scratchPerThread)
+                    let clock = ContinuousClock()
+                    var runs = 0
+                    let start = clock.now
+                    while clock.now - start < .milliseconds(300) {
+                        scratch.withUnsafeMutableBufferPointer { s in
+                            y.withUnsafeMutableBufferPointer { yb in
+                                conv.run(input: x, output: yb.baseAddress!, batch: batch, residual: nil, relu: true,
+                                         scratch: s.baseAddress!, threads: threads)
+                            }
+                        }
+                        runs += 1
+                    }
+                    let d = clock.now - start
+                    let secs = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+                    let gflops = 2 * Double(g.macsPerSample * batch * runs) / secs / 1e9
+                    print("CONV \(name) \(v.name) batch \(batch) threads \(threads): \(String(format1: gflops)) GFLOP/s")
+                    #expect(gflops > 0)
+                }
+            }
+        }
+    }
+}
+
+let benchEnabled = env("FACERPC_BENCH") == "1"
+
+func env(_ name: String) -> String? {
+    guard let p = getenv(name) else { return nil }
+    return String(cString: p)
+}
+
+extension String {
+    init(format1 v: Double) { self = String(Double(Int(v * 10)) / 10) }
+}
+
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
