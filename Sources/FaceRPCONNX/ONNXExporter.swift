@@ -41,6 +41,13 @@ public struct ONNXExportError: Error, Sendable, CustomStringConvertible {
 /// Per-channel constants get the rank of the tensor they apply to (`[C]` on a
 /// flat tensor). The graph is validated while it is written: every shape and
 /// weight count is checked, so a graph the engine would refuse is refused here.
+///
+/// Two limits of other ONNX tools, not of the file: onnxruntime runs `LRN`
+/// with odd sizes only, and for a ceil-mode pool whose last window would start
+/// in the bottom or right padding (dropped by the engine and by onnxruntime's
+/// kernels), the onnx package's shape inference before opset 22 counts that
+/// window, so onnxruntime may refuse a model in which a later node depends on
+/// that size. Exporting with opset 22 or later avoids the latter.
 public enum ONNXExporter {
     /// The default-domain opsets ``export(_:opset:)`` can write; 11 is the
     /// first with `Pad` taking its pads as an input.
