@@ -62,12 +62,17 @@ public enum KernelRegistry {
                     narrowKernel: { f32_gemm_4x16_simd16($0, $1, $2, $3, $4, $5, $6, $7) }) {
             f32_gemm_4x48_simd16($0, $1, $2, $3, $4, $5, $6, $7)
         },
+        GemmVariant(name: "f32_gemm_4x64_simd16", mr: 4, nr: 64) { f32_gemm_4x64_simd16($0, $1, $2, $3, $4, $5, $6, $7) },
         GemmVariant(name: "f32_gemm_8x16_simd16", mr: 8, nr: 16) { f32_gemm_8x16_simd16($0, $1, $2, $3, $4, $5, $6, $7) },
         GemmVariant(name: "f32_gemm_8x16_simd8", mr: 8, nr: 16) { f32_gemm_8x16_simd8($0, $1, $2, $3, $4, $5, $6, $7) },
     ]
 
     /// The variant the network executor uses.
     public static var defaultGemm: GemmVariant { gemmVariants[0] }
+
+    /// The variant for the transposed product of small-output layers: 4 pixels x
+    /// 64 output channels per tile, so a 3x3 output at batch 1 fills whole tiles.
+    public static var transposedGemm: GemmVariant { gemmVariants.first { $0.name == "f32_gemm_4x64_simd16" }! }
 
     public static let fullyConnectedVariants: [FullyConnectedVariant] = [
         FullyConnectedVariant(name: "f32_fc_4x4_simd16") { f32_fc_4x4_simd16($0, $1, $2, $3, $4, $5, $6, $7, $8) },
