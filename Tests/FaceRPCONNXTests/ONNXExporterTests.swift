@@ -120,6 +120,27 @@ enum ExportTestGraphs {
         add("prelu1", .prelu(slopes: [0.3]), "x")
         add("affine1", .affine(scale: [1.5], shift: [-0.5]), "x")
         add("relu", .relu, "x")
+        for (i, perm) in [[1, 0, 2], [2, 1, 0], [1, 2, 0]].enumerated() {
+            add("tr\(i)", .transpose(perm: perm), "x")
+        }
+        // Chains the executor fuses: convolution + affine + residual add + ReLU, on the
+        // im2col path (5 input channels) and on the Winograd path (3x3 stride 1, 40 input
+        // channels); add + ReLU; padding (non-zero value) before a convolution.
+        add("fa_conv", conv(&rng, 5, 5, 3, 3, pads: (1, 1, 1, 1)), "x")
+        add("fa_aff", .affine(scale: rng.floats(5, in: 0.5...1.5), shift: rng.floats(5)), "fa_conv")
+        add("fa_add", .add, "fa_aff", "x")
+        add("fa_relu", .relu, "fa_add")
+        add("wb_conv", conv(&rng, 40, 16, 3, 3, pads: (1, 1, 1, 1)), "convwide")
+        add("wb_aff", .affine(scale: rng.floats(16, in: 0.5...1.5), shift: rng.floats(16)), "wb_conv")
+        add("wb_add", .add, "conv1x1", "wb_aff")
+        add("wb_relu", .relu, "wb_add")
+        add("ar_add", .add, "relu", "prelu1")
+        add("ar_relu", .relu, "ar_add")
+        add("pc_pad", .pad(top: 1, left: 2, bottom: 1, right: 0, channelsAfter: 0, value: 0.5), "x")
+        add("pc_conv", conv(&rng, 5, 4, 3, 3), "pc_pad")
+        add("pc_padc", .pad(top: 0, left: 0, bottom: 0, right: 0, channelsAfter: 3, value: -1), "x")
+        add("pc_conv1x1", conv(&rng, 8, 4, 1, 1, relu: true), "pc_padc")
+        add("rm_pool", .maxPool(pool((3, 3), (2, 2), (1, 1, 1, 1), ceil: true)), "relu")
         return (Graph(inputName: "x", inputShape: [5, 7, 8], nodes: nodes, outputName: branches[0]), branches)
     }
 
@@ -433,6 +454,27 @@ struct ONNXExportParityTests {
         }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
         #expect(branches.count > 40)
+    }
+
+    /// A real network through import and export: onnxruntime gives the same
+    /// output for the exported graph (folded convolutions, residual adds, channel
+    /// padding, average pooling) as for the original file.
+    @Test(.enabled(if: TestSupport.modelsAvailable, "pretrained models not installed: run scripts/fetch-models.sh"),
+          arguments: ["age", "gender"])
+    func pretrainedModelSurvivesImportAndExport(_ name: String) throws {
+        let path = TestSupport.modelPath(name)
+        let graph = try ONNXImporter.importGraph(contentsOf: path)
+        let exported = try ONNXExporter.export(graph)
+        let batch = 2
+        var rng = SeededGenerator(seed: 16)
+        let input = rng.floats(batch * graph.inputShape.reduce(1, *), in: -1...1)
+        let shape = [batch] + graph.inputShape
+        let original = try ExportReference.outputs(model: try ONNXImporter.readFile(path, limit: ONNXImportLimits.maxFileBytes),
+                                                   input: input, shape: shape)
+        let ours = try ExportReference.outputs(model: exported, input: input, shape: shape)
+        let e = try #require(original.values.first), a = try #require(ours[graph.outputName])
+        #expect(original.count == 1 && a.shape == e.shape)
+        #expect(maxAbsDifference(a.data, e.data) <= Self.tolerance, "max abs difference \(maxAbsDifference(a.data, e.data))")
     }
 
     /// LRN of even size, which onnxruntime refuses: the window then reaches one
