@@ -84,6 +84,13 @@ public struct PackedConvolution: Sendable {
         columns <= 48 && geometry.groupOutChannels >= 16
     }
 
+    /// A 1x1, stride-1, unpadded kernel: im2col is a plain copy of each sample.
+    var isPointwise: Bool {
+        let g = geometry
+        return g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 && g.padTop == 0 && g.padLeft == 0
+            && g.padBottom == 0 && g.padRight == 0
+    }
+
     /// Scratch floats one thread needs: one unfolded column panel and one tile,
     /// for whichever orientation needs more.
     public var scratchPerThread: Int {
@@ -176,10 +183,16 @@ public struct PackedConvolution: Sendable {
                             let firstPanel = pg * groupSize
                             let panelCount = min(groupSize, pixelPanels - firstPanel)
                             if unit != lastUnit {
-                                for i in 0..<panelCount {
-                                    let pp = firstPanel + i
-                                    unfold(input: input, group: grp, firstColumn: pp * mr, columns: min(mr, columns - pp * mr),
-                                           width: mr, into: panels + i * k * mr)
+                                if g.outW < 8 && !isPointwise {
+                                    unfoldGather(input: input, group: grp, firstColumn: firstPanel * mr,
+                                                 columns: min(panelCount * mr, columns - firstPanel * mr),
+                                                 width: mr, panelStride: k * mr, into: panels)
+                                } else {
+                                    for i in 0..<panelCount {
+                                        let pp = firstPanel + i
+                                        unfold(input: input, group: grp, firstColumn: pp * mr, columns: min(mr, columns - pp * mr),
+                                               width: mr, into: panels + i * k * mr)
+                                    }
                                 }
                                 lastUnit = unit
                             }
@@ -226,8 +239,7 @@ public struct PackedConvolution: Sendable {
             for kk in 0..<k { (dst + kk * nr + nc).update(repeating: 0, count: nr - nc) }
         }
         // A 1x1, stride-1, unpadded kernel reads each sample as one contiguous run.
-        let pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && g.padTop == 0 && g.padLeft == 0
-            && g.padBottom == 0 && g.padRight == 0
+        let pointwise = isPointwise
         if !pointwise && ow < 8 {
             unfoldGather(input: input, group: grp, firstColumn: j0, columns: nc, width: nr, into: dst)
             return
@@ -294,19 +306,29 @@ public struct PackedConvolution: Sendable {
     /// im2col for narrow outputs, where rows of output pixels are too short for
     /// the run-based copy to pay off: per kernel tap, one branchless pass over the
     /// panel's columns with 32-bit offsets (a masked gather once vectorised).
+    /// Writes column `jj` of tap `k` to `dst[(jj / width) * panelStride + k * width + jj % width]`:
+    /// one panel when `panelStride` is 0 and `columns <= width`, or several
+    /// consecutive `width`-column panels (the transposed path) in one pass.
     @inline(__always)
     private func unfoldGather(input: UnsafePointer<Float>, group grp: Int, firstColumn j0: Int, columns nc: Int,
-                              width nr: Int, into dst: UnsafeMutablePointer<Float>) {
+                              width nr: Int, panelStride: Int = 0, into dst: UnsafeMutablePointer<Float>) {
         let g = geometry
         let inH = Int32(g.inH), inW = Int32(g.inW), plane = g.inH * g.inW
         let ow = g.outW, hw = g.outH * ow
         let cinG = g.groupInChannels
-        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 3 * nr) { cols in
-            let iy0 = cols.baseAddress!, ix0 = iy0 + nr, rowBase = ix0 + nr
-            // Columns of one panel span at most a few samples: offsets are relative to the first.
+        // Every column up to a whole panel is written; the padding ones read as zero.
+        let padded = (nc + nr - 1) / nr * nr
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 4 * padded) { cols in
+            let iy0 = cols.baseAddress!, ix0 = iy0 + padded, rowBase = ix0 + padded, colDst = rowBase + padded
+            // Columns of one call span at most a few samples: offsets are relative to the first.
             let n0 = j0 / hw
             let base0 = input + (n0 * g.inChannels + grp * cinG) * plane
-            for jj in 0..<nc {
+            for jj in 0..<padded {
+                colDst[jj] = Int32((jj / nr) * panelStride + jj % nr)
+                if jj >= nc {
+                    iy0[jj] = Int32.min / 2; ix0[jj] = 0; rowBase[jj] = 0
+                    continue
+                }
                 let j = j0 + jj
                 let n = j / hw, p = j - n * hw
                 let oy = p / ow, ox = p - oy * ow
@@ -322,12 +344,12 @@ public struct PackedConvolution: Sendable {
                     for kx in 0..<g.kernelW {
                         let dx = Int32(kx * g.dilationW)
                         let d = dst + kk * nr
-                        for jj in 0..<nc {
+                        for jj in 0..<padded {
                             let iy = iy0[jj] + dy, ix = ix0[jj] + dx
                             let ok = UInt32(bitPattern: iy) < UInt32(bitPattern: inH) && UInt32(bitPattern: ix) < UInt32(bitPattern: inW)
                             let off = ok ? rowBase[jj] + iy * inW + ix : 0
                             let v = src[Int(off)]
-                            d[jj] = ok ? v : 0
+                            d[Int(colDst[jj])] = ok ? v : 0
                         }
                         kk += 1
                     }
