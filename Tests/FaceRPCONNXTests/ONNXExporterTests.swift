@@ -100,6 +100,9 @@ enum ExportTestGraphs {
         }
         add("lrn_b", .lrn(LRNSpec(size: 3, alpha: 2.5, beta: 1.3, bias: 0.5)), "x")
         add("lrn_lh", .lrn(LRNSpec(size: 5, alpha: 1e-4, beta: 0.75, bias: 1)), "x")
+        // Levi-Hassner's constants on activations of its magnitude (hundreds), where the sum term dominates.
+        add("big", .affine(scale: [150], shift: [0]), "x", branch: false)
+        add("lrn_lh_big", .lrn(LRNSpec(size: 5, alpha: 1e-4, beta: 0.75, bias: 1)), "big")
         // Pad: spatial only, trailing channels only, both; and channels of a flat tensor.
         add("pad0", .pad(top: 1, left: 2, bottom: 0, right: 3, channelsAfter: 0, value: 0), "x")
         add("pad1", .pad(top: 0, left: 0, bottom: 0, right: 0, channelsAfter: 3, value: 1.5), "x")
@@ -293,7 +296,9 @@ struct ONNXExporterTests {
     /// importer's only change is fusing each ReLU into the layer before it.
     @Test func leviHassnerRoundTripsExactly() throws {
         let graph = LeviHassner.graph(classes: 8, seed: 1)
+        let start = ContinuousClock.now
         let bytes = try ONNXExporter.export(graph)
+        print("Levi-Hassner (8 classes) exported: \(bytes.count) bytes in \(ContinuousClock.now - start)")
         let imported = try ONNXImporter.importGraph(bytes: bytes)
         var expected: [LayerOp] = []
         for node in graph.nodes {
