@@ -102,3 +102,22 @@ extension LeviHassner {
         }
     }
 }
+
+/// `facerpc export-onnx`: a network as an ONNX file (for comparing with other runtimes).
+struct ExportONNXCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-onnx",
+        abstract: "Write a model's network as ONNX (untrained Levi-Hassner models use their seeded initial weights)."
+    )
+
+    @Option(help: "Model name, e.g. lh-age, age.") var model: String
+    @Option(help: "ONNX file to write.") var output: String
+    @Option(help: "Models folder.") var models: String = "models"
+    @Option(help: "ONNX opset.") var opset: Int = 13
+
+    func run() throws {
+        let network = try benchNetwork(name: model, models: models, threads: 1)
+        let bytes = try ONNXExporter.export(network.graph, opset: opset)
+        try Data(bytes).write(to: URL(fileURLWithPath: output), options: .atomic)
+    }
+}
