@@ -173,6 +173,27 @@ import Testing
             }
             times.sort()
             print("MTCNN 640x480 threads=\(threads): median \(times[times.count / 2]) ms, min \(times[0]) ms, \(faces.count) faces")
+            // Where the time goes (medians over 7 runs).
+            var stageTimes: [[Double]] = [[], [], [], []]
+            for _ in 0..<7 {
+                var t = DispatchTime.now().uptimeNanoseconds
+                func lap(_ i: Int) {
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    stageTimes[i].append(Double(now - t) / 1e6)
+                    t = now
+                }
+                let planar = PlanarImage(image, mean: detector.mean, scale: detector.scale)
+                lap(0)
+                let p = try detector.proposals(planar, minFaceSize: 20, threshold: 0.6)
+                lap(1)
+                let r = try detector.refine(planar, p, threshold: 0.7)
+                lap(2)
+                _ = try detector.output(planar, r, threshold: 0.7)
+                lap(3)
+                if threads == 2 && stageTimes[0].count == 1 { print("MTCNN 640x480 candidates: P-net \(p.count), R-net \(r.count)") }
+            }
+            let medians = stageTimes.map { $0.sorted()[3] }
+            print("MTCNN 640x480 threads=\(threads) stages (ms): normalise \(medians[0]), P-net pyramid \(medians[1]), R-net \(medians[2]), O-net \(medians[3])")
             #expect(faces.count == reference.faces.count)
         }
     }
