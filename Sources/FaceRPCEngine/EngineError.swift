@@ -12,6 +12,9 @@ public struct EngineError: Error, Sendable, CustomStringConvertible {
 public enum EngineLimits {
     /// Largest per-sample tensor, in elements (1 GiB of floats).
     public static let maxTensorElements = 1 << 28
+    /// Largest kernel size, stride, padding, dilation, group or channel count in an op,
+    /// so shape arithmetic can never overflow.
+    public static let maxDimension = 1 << 20
     /// Largest tensor rank.
     public static let maxRank = 8
     /// Largest batch one `run` accepts.

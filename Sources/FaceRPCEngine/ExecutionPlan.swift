@@ -4,8 +4,9 @@ import FaceRPCKernels
 enum StepKind: Sendable {
     /// Convolution with folded affine, optional residual (step input 1) and ReLU.
     case conv(PackedConvolution, relu: Bool)
-    /// The same contract through Winograd F(2x2, 3x3).
-    case winograd(PackedWinogradConvolution, relu: Bool)
+    /// A 3x3 stride-1 convolution packed both ways; each run picks the cheaper
+    /// for its batch (see ``ExecutionPlan/preferWinograd(_:batch:nr:)``).
+    case convOrWinograd(PackedConvolution, PackedWinogradConvolution, relu: Bool)
     case fullyConnected(weights: [Float], bias: [Float], inFeatures: Int, outFeatures: Int, relu: Bool)
     case maxPool(PoolGeometry)
     case averagePool(PoolGeometry)
@@ -43,16 +44,30 @@ struct ExecutionPlan: Sendable {
     var outputValue = 0
     var inputShape: TensorShape = []
     var outputShape: TensorShape = []
-    /// Scratch floats one thread needs per sample of batch (LRN) plus fixed (conv).
+    /// Scratch floats one thread needs (conv panels, LRN sums).
     var scratchFixedPerThread = 0
-    var scratchPerSamplePerThread = 0
+    /// Scratch floats per sample of batch, shared by the threads (Winograd's padded input).
+    var scratchPerSample = 0
     var flopsPerSample = 0.0
     var parameterCount = 0
 
-    /// Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions, except on tiny outputs
-    /// where rounding up to whole 2x2 tiles wastes more than it saves.
-    static func useWinograd(_ g: ConvGeometry) -> Bool {
-        PackedWinogradConvolution.supports(g) && g.outH >= 4 && g.outW >= 4
+    /// Whether Winograd F(2x2, 3x3) beats im2col + GEMM for this batch: compares
+    /// multiply counts after rounding up to whole tiles (16 per 2x2 tile vs 9 per
+    /// pixel). Winograd's tiles are columns of the standard product (a panel of
+    /// at most 16 runs at half speed on the one-vector kernel); im2col pays about
+    /// a quarter extra for unfolding and goes transposed on small outputs. Layers
+    /// with fewer than 8 input channels stay on im2col: each of the 16 GEMMs
+    /// reduces over the input channels only, too short to amortise its tiles.
+    static func preferWinograd(_ conv: PackedConvolution, batch: Int) -> Bool {
+        let g = conv.geometry
+        if g.inChannels < 8 { return false }
+        let nr = conv.variant.nr
+        let tiles = batch * ((g.outH + 1) / 2) * ((g.outW + 1) / 2)
+        let pixels = batch * g.outH * g.outW
+        let winograd = tiles <= 16 ? 16 * 16 * 2 : 16 * ((tiles + nr - 1) / nr * nr)
+        let gemmColumns = conv.prefersTransposed(columns: pixels) ? (pixels + 3) / 4 * 4
+            : (pixels <= 16 ? 32 : (pixels + nr - 1) / nr * nr)
+        return 4 * winograd < 5 * 9 * gemmColumns
     }
 
     init(graph: Graph, gemm: GemmVariant) throws {
@@ -156,13 +171,14 @@ struct ExecutionPlan: Sendable {
                 var ins = [value(node.inputs[0])]
                 if let residual { ins.append(value(residual)) }
                 let kind: StepKind
-                if ExecutionPlan.useWinograd(g) {
-                    let packed = PackedWinogradConvolution(geometry: g, weights: s.weights, bias: s.bias, variant: gemm)
-                    scratchFixedPerThread = max(scratchFixedPerThread, packed.scratchPerThread)
-                    kind = .winograd(packed, relu: relu)
+                let packed = PackedConvolution(geometry: g, weights: s.weights, bias: s.bias, variant: gemm)
+                scratchFixedPerThread = max(scratchFixedPerThread, packed.scratchPerThread)
+                if PackedWinogradConvolution.supports(g) {
+                    let wino = PackedWinogradConvolution(geometry: g, weights: s.weights, bias: s.bias, variant: gemm)
+                    scratchFixedPerThread = max(scratchFixedPerThread, wino.scratchPerThread)
+                    scratchPerSample = max(scratchPerSample, wino.scratchPerSample)
+                    kind = .convOrWinograd(packed, wino, relu: relu)
                 } else {
-                    let packed = PackedConvolution(geometry: g, weights: s.weights, bias: s.bias, variant: gemm)
-                    scratchFixedPerThread = max(scratchFixedPerThread, packed.scratchPerThread)
                     kind = .conv(packed, relu: relu)
                 }
                 steps.append(Step(name: node.name, kind: kind, inputs: ins, output: newValue(out)))

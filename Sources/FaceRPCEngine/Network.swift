@@ -50,8 +50,6 @@ public final class Network: Sendable {
 
     /// ``run(_:batch:threads:)`` on a caller-owned buffer.
     public func run(_ input: UnsafeBufferPointer<Float>, batch: Int, threads: Int? = nil) throws -> [Float] {
-        let outCount = plan.outputShape.elementCount
-        var result = [Float](repeating: 0, count: 0)
         guard batch >= 1, batch <= EngineLimits.maxBatch else {
             throw EngineError("batch \(batch) is outside 1...\(EngineLimits.maxBatch)")
         }
@@ -60,22 +58,55 @@ public final class Network: Sendable {
             throw EngineError("input has \(input.count) floats, expected batch \(batch) x \(inCount) for shape \(plan.inputShape)")
         }
         let threads = min(max(threads ?? self.threads, 1), 64)
-        // Slot offsets scale with the batch; scratch follows the slots.
+        let outCount = plan.outputShape.elementCount
+        // Large batches: each thread runs its own slice of samples start to end, with
+        // no barrier per layer (a late thread then delays only itself). Small ones
+        // split every layer across the threads instead.
+        let split = threads > 1 && batch >= 8 * threads ? threads : 1
+        let innerThreads = split > 1 ? 1 : threads
+        for t in 0..<split {
+            let r = sliceRange(t, of: split, count: batch)
+            try checkWorkspace(batch: r.count, threads: innerThreads)
+        }
+        var result = [Float](repeating: 0, count: batch * outCount)
+        result.withUnsafeMutableBufferPointer { out in
+            let outBase = out.baseAddress!, inBase = input.baseAddress!
+            parallelFor(split) { t in
+                let r = sliceRange(t, of: split, count: batch)
+                execute(input: inBase + r.lowerBound * inCount, batch: r.count, threads: innerThreads,
+                        into: outBase + r.lowerBound * outCount)
+            }
+        }
+        return result
+    }
+
+    /// Workspace floats for one execution: slots scaled by the batch, then scratch.
+    private func workspaceLayout(batch: Int, threads: Int) -> (offsets: [Int], scratch: Int, total: Int) {
         var offsets: [Int] = []
         var total = 0
         for size in plan.storageSizes {
             offsets.append(total)
             total += (size * batch + 15) & ~15
         }
-        let scratchOffset = total
-        total += threads * ((plan.scratchFixedPerThread + 15) & ~15)
+        let scratch = total
+        total += threads * ((plan.scratchFixedPerThread + 15) & ~15) + batch * plan.scratchPerSample
+        return (offsets, scratch, total)
+    }
+
+    private func checkWorkspace(batch: Int, threads: Int) throws {
+        let total = workspaceLayout(batch: batch, threads: threads).total
         guard total <= EngineLimits.maxWorkspaceElements else {
             throw EngineError("batch \(batch) needs \(total) workspace floats, over the limit of \(EngineLimits.maxWorkspaceElements)")
         }
+    }
+
+    /// Runs every step on `batch` samples; the sizes were validated by the caller.
+    private func execute(input inputBase: UnsafePointer<Float>, batch: Int, threads: Int,
+                         into result: UnsafeMutablePointer<Float>) {
+        let (offsets, scratchOffset, total) = workspaceLayout(batch: batch, threads: threads)
         let workspace = pool.take(minimumCount: total)
         defer { pool.give(workspace) }
         let base = workspace.pointer
-        let inputBase = input.baseAddress!
         func pointer(_ value: Int) -> UnsafeMutablePointer<Float> {
             let slot = plan.storageOf[value]
             return slot < 0 ? UnsafeMutablePointer(mutating: inputBase) : base + offsets[slot]
@@ -85,9 +116,7 @@ public final class Network: Sendable {
             execute(step, batch: batch, threads: threads, input: { pointer(step.inputs[$0]) },
                     output: pointer(step.output), scratch: scratch)
         }
-        let out = pointer(plan.outputValue)
-        result = Array(UnsafeBufferPointer(start: out, count: batch * outCount))
-        return result
+        result.update(from: pointer(plan.outputValue), count: batch * plan.outputShape.elementCount)
     }
 
     private func execute(_ step: Step, batch: Int, threads: Int, input: (Int) -> UnsafeMutablePointer<Float>,
@@ -97,9 +126,13 @@ public final class Network: Sendable {
         case .conv(let conv, let relu):
             let residual: UnsafePointer<Float>? = step.inputs.count > 1 ? UnsafePointer(input(1)) : nil
             conv.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
-        case .winograd(let conv, let relu):
+        case .convOrWinograd(let conv, let wino, let relu):
             let residual: UnsafePointer<Float>? = step.inputs.count > 1 ? UnsafePointer(input(1)) : nil
-            conv.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
+            if ExecutionPlan.preferWinograd(conv, batch: batch) {
+                wino.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
+            } else {
+                conv.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
+            }
         case .fullyConnected(let w, let b, let inF, let outF, let relu):
             let kernel = KernelRegistry.defaultFullyConnected.run
             w.withUnsafeBufferPointer { wb in

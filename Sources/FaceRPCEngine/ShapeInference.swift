@@ -47,9 +47,14 @@ enum ShapeInference {
         }
         guard node.outputs.count == 1 else { throw fail("expects 1 output, has \(node.outputs.count)") }
         let x = inputs[0]
+        func inRange(_ values: Int...) -> Bool { values.allSatisfy { $0 >= 0 && $0 <= EngineLimits.maxDimension } }
         let out: TensorShape
         switch node.op {
         case .conv2d(let s):
+            guard inRange(s.inChannels, s.outChannels, s.kernelH, s.kernelW, s.strideH, s.strideW, s.padTop, s.padLeft,
+                          s.padBottom, s.padRight, s.dilationH, s.dilationW, s.groups) else {
+                throw fail("convolution parameters outside 0...\(EngineLimits.maxDimension)")
+            }
             guard x.count == 3 else { throw fail("convolution needs a [C,H,W] input, got \(x)") }
             guard x[0] == s.inChannels else { throw fail("input has \(x[0]) channels, convolution expects \(s.inChannels)") }
             let g = convGeometry(s, input: x)
@@ -61,6 +66,9 @@ enum ShapeInference {
             guard s.bias.count == s.outChannels else { throw fail("bias has \(s.bias.count) values, expected \(s.outChannels)") }
             out = [s.outChannels, g.outH, g.outW]
         case .fullyConnected(let s):
+            guard inRange(s.outFeatures) else {
+                throw fail("\(s.outFeatures) output features, outside 0...\(EngineLimits.maxDimension)")
+            }
             guard x.elementCount == s.inFeatures else {
                 throw fail("input \(x) has \(x.elementCount) features, layer expects \(s.inFeatures)")
             }
@@ -72,6 +80,9 @@ enum ShapeInference {
             guard s.bias.count == s.outFeatures else { throw fail("bias has \(s.bias.count) values, expected \(s.outFeatures)") }
             out = [s.outFeatures]
         case .maxPool(let s), .averagePool(let s):
+            guard inRange(s.kernelH, s.kernelW, s.strideH, s.strideW, s.padTop, s.padLeft, s.padBottom, s.padRight) else {
+                throw fail("pooling parameters outside 0...\(EngineLimits.maxDimension)")
+            }
             guard x.count == 3 else { throw fail("pooling needs a [C,H,W] input, got \(x)") }
             let g = poolGeometry(s, input: x)
             guard g.isValid else { throw fail("invalid pooling geometry \(s) for input \(x)") }
@@ -80,6 +91,9 @@ enum ShapeInference {
             guard x.count == 3 else { throw fail("global average pooling needs a [C,H,W] input, got \(x)") }
             out = [x[0], 1, 1]
         case .lrn(let s):
+            guard s.size > 0, s.size <= EngineLimits.maxDimension, s.alpha.isFinite, s.beta.isFinite, s.bias.isFinite else {
+                throw fail("LRN parameters are invalid")
+            }
             guard s.size > 0, s.size <= x[0] * 2 + 1 else { throw fail("LRN size \(s.size) is invalid") }
             out = x
         case .relu, .dropout, .softmax:
@@ -100,8 +114,8 @@ enum ShapeInference {
             }
             out = x
         case .pad(let top, let left, let bottom, let right, let channelsAfter, _):
-            guard top >= 0, left >= 0, bottom >= 0, right >= 0, channelsAfter >= 0 else {
-                throw fail("negative padding")
+            guard inRange(top, left, bottom, right, channelsAfter) else {
+                throw fail("padding outside 0...\(EngineLimits.maxDimension)")
             }
             if x.count == 3 {
                 out = [x[0] + channelsAfter, x[1] + top + bottom, x[2] + left + right]

@@ -16,6 +16,21 @@ public struct PackedConvolution: Sendable {
     /// `[group][rowPanel][mr]`.
     let packedBias: [Float]
     let rowPanels: Int
+    /// The transposed product for small outputs: `[group][channelPanel][k][64]`.
+    let transposed: GemmVariant
+    let packedWeightsT: [Float]
+    let channelPanels: Int
+    let bias: [Float]
+
+    /// Which GEMM orientation a run uses.
+    public enum Path: Sendable {
+        /// Transposed when the output has few pixels (see ``prefersTransposed(columns:)``).
+        case automatic
+        /// Rows = output channels, columns = pixels (the variant's tile).
+        case standard
+        /// Rows = pixels, columns = output channels (``KernelRegistry/transposedGemm``).
+        case transposed
+    }
 
     /// - Parameters:
     ///   - weights: OIHW, `outChannels * inChannels / groups * kernelH * kernelW` values.
@@ -44,10 +59,44 @@ public struct PackedConvolution: Sendable {
         }
         packedWeights = packed
         packedBias = pbias
+        self.bias = bias
+        // Transposed packing: weights become the B panels, `tnr` output channels wide.
+        let tv = KernelRegistry.transposedGemm
+        transposed = tv
+        let tnr = tv.nr
+        let cpanels = (coutG + tnr - 1) / tnr
+        channelPanels = cpanels
+        var packedT = [Float](repeating: 0, count: g.groups * cpanels * k * tnr)
+        for grp in 0..<g.groups {
+            for row in 0..<coutG {
+                let co = grp * coutG + row
+                let panel = grp * cpanels + row / tnr, c = row % tnr
+                for kk in 0..<k { packedT[(panel * k + kk) * tnr + c] = weights[co * k + kk] }
+            }
+        }
+        packedWeightsT = packedT
     }
 
-    /// Scratch floats one thread needs: one unfolded column panel and one tile.
-    public var scratchPerThread: Int { geometry.groupK * variant.nr + variant.mr * variant.nr }
+    /// Whether a run over `columns` output pixels (batch x outH x outW) is better
+    /// served by the transposed product: few pixels would leave most of a
+    /// standard tile's columns empty, while output channels fill the wide ones.
+    public func prefersTransposed(columns: Int) -> Bool {
+        columns <= 48 && geometry.groupOutChannels >= 16
+    }
+
+    /// A 1x1, stride-1, unpadded kernel: im2col is a plain copy of each sample.
+    var isPointwise: Bool {
+        let g = geometry
+        return g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 && g.padTop == 0 && g.padLeft == 0
+            && g.padBottom == 0 && g.padRight == 0
+    }
+
+    /// Scratch floats one thread needs: one unfolded column panel and one tile,
+    /// for whichever orientation needs more.
+    public var scratchPerThread: Int {
+        max(geometry.groupK * variant.nr + variant.mr * variant.nr,
+            geometry.groupK * transposed.mr * Self.transposedPanelGroup + transposed.mr * transposed.nr)
+    }
 
     /// Runs the convolution over `batch` samples.
     ///
@@ -58,11 +107,15 @@ public struct PackedConvolution: Sendable {
     ///     there are too few column panels to go round).
     public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
                     residual: UnsafePointer<Float>?, relu: Bool,
-                    scratch: UnsafeMutablePointer<Float>, threads: Int) {
+                    scratch: UnsafeMutablePointer<Float>, threads: Int, path: Path = .automatic) {
+        let columns = batch * geometry.outH * geometry.outW
+        if path == .transposed || (path == .automatic && prefersTransposed(columns: columns)) {
+            runTransposed(input: input, output: output, batch: batch, residual: residual, relu: relu,
+                          scratch: scratch, threads: threads)
+            return
+        }
         let g = geometry
         let nr = variant.nr
-        let hw = g.outH * g.outW
-        let columns = batch * hw
         let colPanels = (columns + nr - 1) / nr
         let units = g.groups * colPanels
         let threads = max(1, threads)
@@ -78,25 +131,105 @@ public struct PackedConvolution: Sendable {
             for item in sliceRange(t, of: tasks, count: items) {
                 let unit = item / rowChunks, chunk = item % rowChunks
                 let grp = unit / colPanels, cp = unit % colPanels
+                let nc = min(nr, columns - cp * nr)
                 if unit != lastUnit {
-                    unfold(input: input, group: grp, firstColumn: cp * nr, columns: min(nr, columns - cp * nr),
-                           into: panel)
+                    unfold(input: input, group: grp, firstColumn: cp * nr, columns: nc,
+                           width: variant.panel(forColumns: nc).width, into: panel)
                     lastUnit = unit
                 }
                 let rows = sliceRange(chunk, of: rowChunks, count: rowPanels)
-                multiply(group: grp, firstColumn: cp * nr, columns: min(nr, columns - cp * nr), rowPanels: rows,
+                multiply(group: grp, firstColumn: cp * nr, columns: nc, rowPanels: rows,
                          panel: panel, tile: tile, output: output, residual: residual, relu: relu)
             }
         }
     }
 
+    /// Pixel panels of the transposed product unfolded together, so each weight
+    /// panel (`k x 64`, often larger than L1) is streamed once per group of them.
+    static let transposedPanelGroup = 12
+
+    /// `C[pixels x channels]`: 4-pixel im2col panels (the A side) times the
+    /// transposed weight panels; bias, residual and ReLU in the scatter to NCHW.
+    /// Loop order: a group of up to 12 pixel panels is unfolded once, then each
+    /// channel panel multiplies all of them while its weights are hot.
+    private func runTransposed(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
+                               residual: UnsafePointer<Float>?, relu: Bool,
+                               scratch: UnsafeMutablePointer<Float>, threads: Int) {
+        let g = geometry
+        let tv = transposed
+        let mr = tv.mr, nr = tv.nr, k = g.groupK
+        let hw = g.outH * g.outW
+        let coutG = g.groupOutChannels
+        let columns = batch * hw
+        let pixelPanels = (columns + mr - 1) / mr
+        let groupSize = Self.transposedPanelGroup
+        let pixelGroups = (pixelPanels + groupSize - 1) / groupSize
+        let items = g.groups * pixelGroups * channelPanels
+        let tasks = min(max(1, threads), items)
+        let perThread = scratchPerThread
+        let kernel = tv.kernel
+        let zeros = SIMD4<Float>()
+        packedWeightsT.withUnsafeBufferPointer { wbuf in
+            bias.withUnsafeBufferPointer { bbuf in
+                parallelFor(tasks) { t in
+                    let panels = scratch + t * perThread
+                    let tile = panels + k * mr * groupSize
+                    var lastUnit = -1
+                    withUnsafeBytes(of: zeros) { zb in
+                        let zero = zb.baseAddress!.assumingMemoryBound(to: Float.self)
+                        for item in sliceRange(t, of: tasks, count: items) {
+                            let cp = item % channelPanels, unit = item / channelPanels
+                            let grp = unit / pixelGroups, pg = unit % pixelGroups
+                            let firstPanel = pg * groupSize
+                            let panelCount = min(groupSize, pixelPanels - firstPanel)
+                            if unit != lastUnit {
+                                if g.outW < 8 && !isPointwise {
+                                    unfoldGather(input: input, group: grp, firstColumn: firstPanel * mr,
+                                                 columns: min(panelCount * mr, columns - firstPanel * mr),
+                                                 width: mr, panelStride: k * mr, into: panels)
+                                } else {
+                                    for i in 0..<panelCount {
+                                        let pp = firstPanel + i
+                                        unfold(input: input, group: grp, firstColumn: pp * mr, columns: min(mr, columns - pp * mr),
+                                               width: mr, into: panels + i * k * mr)
+                                    }
+                                }
+                                lastUnit = unit
+                            }
+                            let weights = wbuf.baseAddress! + ((grp * channelPanels + cp) * k) * nr
+                            let c0 = cp * nr
+                            let channels = min(nr, coutG - c0)
+                            let co0 = grp * coutG + c0
+                            for i in 0..<panelCount {
+                                let pp = firstPanel + i
+                                let nc = min(mr, columns - pp * mr)
+                                kernel(k, panels + i * k * mr, weights, zero, tile, nr, -.infinity, .infinity)
+                                for q in 0..<nc {
+                                    let j = pp * mr + q
+                                    let n = j / hw, p = j - n * hw
+                                    let row = tile + q * nr
+                                    let base = (n * g.outChannels + co0) * hw + p
+                                    for c in 0..<channels {
+                                        let idx = base + c * hw
+                                        var v = row[c] + bbuf[co0 + c]
+                                        if let residual { v += residual[idx] }
+                                        output[idx] = relu ? max(v, 0) : v
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// im2col of `columns` output pixels starting at global column `firstColumn`
-    /// (column = sample * outH * outW + pixel) into `dst[k][nr]`, zero filling the rest.
+    /// (column = sample * outH * outW + pixel) into `dst[k][width]`, zero filling the rest.
     @inline(__always)
     private func unfold(input: UnsafePointer<Float>, group grp: Int, firstColumn j0: Int, columns nc: Int,
-                        into dst: UnsafeMutablePointer<Float>) {
+                        width nr: Int, into dst: UnsafeMutablePointer<Float>) {
         let g = geometry
-        let nr = variant.nr
         let inH = g.inH, inW = g.inW, plane = inH * inW
         let ow = g.outW, hw = g.outH * ow
         let kh = g.kernelH, kw = g.kernelW, sh = g.strideH, sw = g.strideW, dh = g.dilationH, dw = g.dilationW
@@ -106,8 +239,11 @@ public struct PackedConvolution: Sendable {
             for kk in 0..<k { (dst + kk * nr + nc).update(repeating: 0, count: nr - nc) }
         }
         // A 1x1, stride-1, unpadded kernel reads each sample as one contiguous run.
-        let pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && g.padTop == 0 && g.padLeft == 0
-            && g.padBottom == 0 && g.padRight == 0
+        let pointwise = isPointwise
+        if !pointwise && ow < 8 {
+            unfoldGather(input: input, group: grp, firstColumn: j0, columns: nc, width: nr, into: dst)
+            return
+        }
         var jj = 0
         while jj < nc {
             let j = j0 + jj
@@ -141,11 +277,23 @@ public struct PackedConvolution: Sendable {
                         var hi = ixs >= inW ? 0 : (inW - ixs + sw - 1) / sw
                         lo = min(lo, len); hi = max(min(hi, len), lo)
                         for t in 0..<lo { d[t] = 0 }
+                        var t = lo
                         if sw == 1 {
-                            (d + lo).update(from: row + ixs + lo, count: hi - lo)
-                        } else {
-                            for t in lo..<hi { d[t] = row[ixs + t * sw] }
+                            while t + 16 <= hi {
+                                SIMD16<Float>(loadFrom: row + ixs + t).store(to: d + t)
+                                t += 16
+                            }
+                        } else if sw == 2 {
+                            // Even lanes of a 32-wide load; strictly inside the run, so
+                            // the odd lane past its last pixel is still in the row.
+                            while t + 16 < hi {
+                                UnsafeRawPointer(row + ixs + 2 * t).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+                                    .store(to: d + t)
+                                t += 16
+                            }
                         }
+                        // leftovers
+                        while t < hi { d[t] = row[ixs + t * sw]; t += 1 }
                         for t in hi..<len { d[t] = 0 }
                         kk += 1
                     }
@@ -155,18 +303,73 @@ public struct PackedConvolution: Sendable {
         }
     }
 
+    /// im2col for narrow outputs, where rows of output pixels are too short for
+    /// the run-based copy to pay off: per kernel tap, one branchless pass over the
+    /// panel's columns with 32-bit offsets (a masked gather once vectorised).
+    /// Writes column `jj` of tap `k` to `dst[(jj / width) * panelStride + k * width + jj % width]`:
+    /// one panel when `panelStride` is 0 and `columns <= width`, or several
+    /// consecutive `width`-column panels (the transposed path) in one pass.
+    @inline(__always)
+    private func unfoldGather(input: UnsafePointer<Float>, group grp: Int, firstColumn j0: Int, columns nc: Int,
+                              width nr: Int, panelStride: Int = 0, into dst: UnsafeMutablePointer<Float>) {
+        let g = geometry
+        let inH = Int32(g.inH), inW = Int32(g.inW), plane = g.inH * g.inW
+        let ow = g.outW, hw = g.outH * ow
+        let cinG = g.groupInChannels
+        // Every column up to a whole panel is written; the padding ones read as zero.
+        let padded = (nc + nr - 1) / nr * nr
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 4 * padded) { cols in
+            let iy0 = cols.baseAddress!, ix0 = iy0 + padded, rowBase = ix0 + padded, colDst = rowBase + padded
+            // Columns of one call span at most a few samples: offsets are relative to the first.
+            let n0 = j0 / hw
+            let base0 = input + (n0 * g.inChannels + grp * cinG) * plane
+            for jj in 0..<padded {
+                colDst[jj] = Int32((jj / nr) * panelStride + jj % nr)
+                if jj >= nc {
+                    iy0[jj] = Int32.min / 2; ix0[jj] = 0; rowBase[jj] = 0
+                    continue
+                }
+                let j = j0 + jj
+                let n = j / hw, p = j - n * hw
+                let oy = p / ow, ox = p - oy * ow
+                iy0[jj] = Int32(oy * g.strideH - g.padTop)
+                ix0[jj] = Int32(ox * g.strideW - g.padLeft)
+                rowBase[jj] = Int32((n - n0) * g.inChannels * plane)
+            }
+            var kk = 0
+            for ci in 0..<cinG {
+                let src = base0 + ci * plane
+                for ky in 0..<g.kernelH {
+                    let dy = Int32(ky * g.dilationH)
+                    for kx in 0..<g.kernelW {
+                        let dx = Int32(kx * g.dilationW)
+                        let d = dst + kk * nr
+                        for jj in 0..<padded {
+                            let iy = iy0[jj] + dy, ix = ix0[jj] + dx
+                            let ok = UInt32(bitPattern: iy) < UInt32(bitPattern: inH) && UInt32(bitPattern: ix) < UInt32(bitPattern: inW)
+                            let off = ok ? rowBase[jj] + iy * inW + ix : 0
+                            let v = src[Int(off)]
+                            d[Int(colDst[jj])] = ok ? v : 0
+                        }
+                        kk += 1
+                    }
+                }
+            }
+        }
+    }
+
     @inline(__always)
     private func multiply(group grp: Int, firstColumn j0: Int, columns nc: Int, rowPanels rows: Range<Int>,
                           panel: UnsafeMutablePointer<Float>, tile: UnsafeMutablePointer<Float>,
                           output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, relu: Bool) {
         let g = geometry
-        let mr = variant.mr, nr = variant.nr, k = g.groupK
+        let mr = variant.mr, k = g.groupK
         let hw = g.outH * g.outW
         let coutG = g.groupOutChannels
         let n0 = j0 / hw, p0 = j0 - n0 * hw
+        let (nr, kernel) = variant.panel(forColumns: nc)
         let fullColumns = nc == nr && p0 + nr <= hw
         let lo: Float = relu && residual == nil ? 0 : -.infinity
-        let kernel = variant.kernel
         packedWeights.withUnsafeBufferPointer { wbuf in
             packedBias.withUnsafeBufferPointer { bbuf in
                 for rp in rows {

@@ -16,6 +16,24 @@ public struct GemmVariant: Sendable, CustomStringConvertible {
     /// Columns of the tile (output pixels for convolution).
     public let nr: Int
     public let kernel: GemmMicrokernel
+    /// Width of the narrow companion kernel (same `mr`) used for a last column
+    /// panel of at most that many columns; 0 when there is none.
+    public let narrowNR: Int
+    public let narrowKernel: GemmMicrokernel?
+
+    public init(name: String, mr: Int, nr: Int, narrowNR: Int = 0, narrowKernel: GemmMicrokernel? = nil,
+                kernel: @escaping GemmMicrokernel) {
+        self.name = name; self.mr = mr; self.nr = nr; self.kernel = kernel
+        self.narrowNR = narrowKernel == nil ? 0 : narrowNR
+        self.narrowKernel = narrowKernel
+    }
+
+    /// Panel width and kernel for a column panel holding `columns` real columns.
+    @inline(__always)
+    public func panel(forColumns columns: Int) -> (width: Int, kernel: GemmMicrokernel) {
+        if let narrowKernel, columns <= narrowNR { return (narrowNR, narrowKernel) }
+        return (nr, kernel)
+    }
 
     public var description: String { name }
 }
@@ -32,14 +50,29 @@ public struct FullyConnectedVariant: Sendable, CustomStringConvertible {
 /// The one list of kernel variants; tests and benchmarks iterate it.
 public enum KernelRegistry {
     public static let gemmVariants: [GemmVariant] = [
-        GemmVariant(name: "f32_gemm_8x32_simd16", mr: 8, nr: 32) { f32_gemm_8x32_simd16($0, $1, $2, $3, $4, $5, $6, $7) },
-        GemmVariant(name: "f32_gemm_6x32_simd16", mr: 6, nr: 32) { f32_gemm_6x32_simd16($0, $1, $2, $3, $4, $5, $6, $7) },
-        GemmVariant(name: "f32_gemm_4x48_simd16", mr: 4, nr: 48) { f32_gemm_4x48_simd16($0, $1, $2, $3, $4, $5, $6, $7) },
+        GemmVariant(name: "f32_gemm_8x32_simd16", mr: 8, nr: 32, narrowNR: 16,
+                    narrowKernel: { f32_gemm_8x16_simd16($0, $1, $2, $3, $4, $5, $6, $7) }) {
+            f32_gemm_8x32_simd16($0, $1, $2, $3, $4, $5, $6, $7)
+        },
+        GemmVariant(name: "f32_gemm_6x32_simd16", mr: 6, nr: 32, narrowNR: 16,
+                    narrowKernel: { f32_gemm_6x16_simd16($0, $1, $2, $3, $4, $5, $6, $7) }) {
+            f32_gemm_6x32_simd16($0, $1, $2, $3, $4, $5, $6, $7)
+        },
+        GemmVariant(name: "f32_gemm_4x48_simd16", mr: 4, nr: 48, narrowNR: 16,
+                    narrowKernel: { f32_gemm_4x16_simd16($0, $1, $2, $3, $4, $5, $6, $7) }) {
+            f32_gemm_4x48_simd16($0, $1, $2, $3, $4, $5, $6, $7)
+        },
+        GemmVariant(name: "f32_gemm_4x64_simd16", mr: 4, nr: 64) { f32_gemm_4x64_simd16($0, $1, $2, $3, $4, $5, $6, $7) },
+        GemmVariant(name: "f32_gemm_8x16_simd16", mr: 8, nr: 16) { f32_gemm_8x16_simd16($0, $1, $2, $3, $4, $5, $6, $7) },
         GemmVariant(name: "f32_gemm_8x16_simd8", mr: 8, nr: 16) { f32_gemm_8x16_simd8($0, $1, $2, $3, $4, $5, $6, $7) },
     ]
 
     /// The variant the network executor uses.
     public static var defaultGemm: GemmVariant { gemmVariants[0] }
+
+    /// The variant for the transposed product of small-output layers: 4 pixels x
+    /// 64 output channels per tile, so a 3x3 output at batch 1 fills whole tiles.
+    public static var transposedGemm: GemmVariant { gemmVariants.first { $0.name == "f32_gemm_4x64_simd16" }! }
 
     public static let fullyConnectedVariants: [FullyConnectedVariant] = [
         FullyConnectedVariant(name: "f32_fc_4x4_simd16") { f32_fc_4x4_simd16($0, $1, $2, $3, $4, $5, $6, $7, $8) },

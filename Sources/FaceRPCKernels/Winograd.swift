@@ -64,15 +64,26 @@ public struct PackedWinogradConvolution: Sendable {
     var tilesH: Int { (geometry.outH + 1) / 2 }
     var tilesW: Int { (geometry.outW + 1) / 2 }
 
-    /// Scratch floats one thread needs: transformed input panel and 16 GEMM tiles.
-    public var scratchPerThread: Int { 16 * geometry.inChannels * variant.nr + 16 * variant.mr * variant.nr + 4 * variant.nr }
+    /// Scratch floats one thread needs: transformed input panel, 16 GEMM tiles,
+    /// output-transform rows and the 16 x `nr` transform staging block.
+    public var scratchPerThread: Int {
+        16 * geometry.inChannels * variant.nr + 16 * variant.mr * variant.nr + 4 * variant.nr + 16 * 64
+    }
+
+    var paddedH: Int { 2 * tilesH + 2 }
+    var paddedW: Int { 2 * tilesW + 2 }
+
+    /// Scratch floats per sample of batch: the zero-padded copy of the input, so
+    /// every 4x4 input patch is in bounds and the transform needs no edge cases.
+    public var scratchPerSample: Int { geometry.inChannels * paddedH * paddedW }
 
     /// Runs the convolution; the contract is that of
-    /// ``PackedConvolution/run(input:output:batch:residual:relu:scratch:threads:)``.
+    /// ``PackedConvolution/run(input:output:batch:residual:relu:scratch:threads:)``
+    /// except that `scratch` holds `threads * scratchPerThread + batch * scratchPerSample` floats.
     public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
                     residual: UnsafePointer<Float>?, relu: Bool,
                     scratch: UnsafeMutablePointer<Float>, threads: Int) {
-        let nr = variant.nr, cin = geometry.inChannels
+        let nr = variant.nr, cin = geometry.inChannels, cout = geometry.outChannels
         let tiles = batch * tilesH * tilesW
         let colPanels = (tiles + nr - 1) / nr
         let threads = max(1, threads)
@@ -80,101 +91,188 @@ public struct PackedWinogradConvolution: Sendable {
         let items = colPanels * rowChunks
         let tasks = min(threads, items)
         let perThread = scratchPerThread
+        // Zero-padded input copy, planes split across the threads.
+        let padded = scratch + threads * perThread
+        let g = geometry
+        let ph = paddedH, pw = paddedW, planes = batch * cin
+        let padTasks = min(threads, planes)
+        parallelFor(padTasks) { t in
+            for plane in sliceRange(t, of: padTasks, count: planes) {
+                let dst = padded + plane * ph * pw, src = input + plane * g.inH * g.inW
+                dst.update(repeating: 0, count: ph * pw)
+                for iy in 0..<g.inH {
+                    (dst + (iy + g.padTop) * pw + g.padLeft).update(from: src + iy * g.inW, count: g.inW)
+                }
+            }
+        }
+        let oh = g.outH, ow = g.outW, tw = tilesW, perSample = tilesH * tilesW
         parallelFor(tasks) { t in
+          withUnsafeTemporaryAllocation(of: Int.self, capacity: nr) { tileOffsets in
             let v = scratch + t * perThread
             let m = v + 16 * cin * nr
             let y = m + 16 * variant.mr * nr
+            let offsets = tileOffsets.baseAddress!
             var lastPanel = -1
             for item in sliceRange(t, of: tasks, count: items) {
                 let cp = item / rowChunks, chunk = item % rowChunks
                 let nc = min(nr, tiles - cp * nr)
                 if cp != lastPanel {
-                    transformInput(input, firstTile: cp * nr, tiles: nc, into: v)
+                    let stage = y + 4 * nr
+                    if variant.panel(forColumns: nc).width == 16 {
+                        transformInput(padded, firstTile: cp * nr, tiles: nc, width: 16, stage: stage, into: v)
+                    } else if nr == 32 {
+                        transformInput(padded, firstTile: cp * nr, tiles: nc, width: 32, stage: stage, into: v)
+                    } else {
+                        transformInput(padded, firstTile: cp * nr, tiles: nc, width: nr, stage: stage, into: v)
+                    }
+                    // Where each tile's 2x2 outputs go (channel 0); negative marks a
+                    // tile clipped by the right or bottom edge.
+                    for jj in 0..<nc {
+                        let j = cp * nr + jj
+                        let n = j / perSample, p = j - n * perSample
+                        let ty = p / tw, tx = p - ty * tw
+                        let off = n * cout * oh * ow + 2 * ty * ow + 2 * tx
+                        offsets[jj] = 2 * ty + 1 < oh && 2 * tx + 1 < ow ? off : -1 - off
+                    }
                     lastPanel = cp
                 }
                 for rp in sliceRange(chunk, of: rowChunks, count: rowPanels) {
-                    multiplyAndStore(rowPanel: rp, firstTile: cp * nr, tiles: nc, v: v, m: m, y: y,
+                    multiplyAndStore(rowPanel: rp, tiles: nc, offsets: offsets, v: v, m: m, y: y,
                                      output: output, residual: residual, relu: relu)
                 }
             }
+          }
         }
     }
 
-    /// `V[ξ][ci][jj] = (Bᵀ d B)[ξ]` for the 4x4 input patch of each tile; zero for padding tiles.
+    /// `V[ξ][ci][jj] = (Bᵀ d B)[ξ]` for the 4x4 patch of each tile of the padded
+    /// input; zero for tiles past the end. One channel at a time, the 16 values of
+    /// every tile go to `stage[ξ][jj]` (constant offsets when `width` is a literal
+    /// at the call site) and are then copied out one vector row per ξ.
     @inline(__always)
-    private func transformInput(_ input: UnsafePointer<Float>, firstTile j0: Int, tiles nc: Int,
-                                into v: UnsafeMutablePointer<Float>) {
-        let g = geometry
-        let nr = variant.nr, cin = g.inChannels
-        let inH = g.inH, inW = g.inW, plane = inH * inW
+    private func transformInput(_ padded: UnsafePointer<Float>, firstTile j0: Int, tiles nc: Int, width: Int,
+                                stage: UnsafeMutablePointer<Float>, into v: UnsafeMutablePointer<Float>) {
+        let cin = geometry.inChannels
+        let ph = paddedH, pw = paddedW, plane = ph * pw
         let tw = tilesW, perSample = tilesH * tilesW
-        let xiStride = cin * nr
-        if nc < nr {
-            for xi in 0..<16 { for ci in 0..<cin { (v + xi * xiStride + ci * nr + nc).update(repeating: 0, count: nr - nc) } }
+        let xiStride = cin * width
+        if nc < width {
+            for xi in 0..<16 { (stage + xi * width + nc).update(repeating: 0, count: width - nc) }
         }
-        for jj in 0..<nc {
-            let j = j0 + jj
-            let n = j / perSample, p = j - n * perSample
-            let ty = p / tw, tx = p - ty * tw
-            let y0 = 2 * ty - g.padTop, x0 = 2 * tx - g.padLeft
-            let inside = y0 >= 0 && x0 >= 0 && y0 + 4 <= inH && x0 + 4 <= inW
-            var src = input + n * cin * plane + y0 * inW + x0
-            var dst = v + jj
-            for _ in 0..<cin {
-                var d = SIMD16<Float>()
-                if inside {
-                    for r in 0..<4 {
-                        let row = src + r * inW
-                        d[r * 4] = row[0]; d[r * 4 + 1] = row[1]; d[r * 4 + 2] = row[2]; d[r * 4 + 3] = row[3]
-                    }
-                } else {
-                    for r in 0..<4 {
-                        let iy = y0 + r
-                        if iy < 0 || iy >= inH { continue }
-                        for c in 0..<4 {
-                            let ix = x0 + c
-                            if ix >= 0 && ix < inW { d[r * 4 + c] = src[r * inW + c] }
+        // Top-left of each tile's patch in the padded batch, channel 0.
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: width) { offsets in
+            for jj in 0..<nc {
+                let j = j0 + jj
+                let n = j / perSample, p = j - n * perSample
+                let ty = p / tw, tx = p - ty * tw
+                offsets[jj] = n * cin * plane + 2 * ty * pw + 2 * tx
+            }
+            for ci in 0..<cin {
+                let base = padded + ci * plane
+                var jj = 0
+                while jj < nc {
+                    // Eight tiles side by side in one tile row: their 4x4 patches are the
+                    // even/odd columns of 18-wide row strips, so the transform runs 8 lanes wide.
+                    let j = j0 + jj
+                    let tx = (j % perSample) % tw
+                    if tw - tx >= 8 && nc - jj >= 8 {
+                        let src = base + offsets[jj]
+                        @inline(__always) func cols(_ r: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                            let row = src + r * pw
+                            let a = UnsafeRawPointer(row).loadUnaligned(as: SIMD16<Float>.self)
+                            let b = UnsafeRawPointer(row + 2).loadUnaligned(as: SIMD16<Float>.self)
+                            return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
                         }
+                        let (a0, a1, a2, a3) = cols(0), (b0, b1, b2, b3) = cols(1)
+                        let (c0, c1, c2, c3) = cols(2), (e0, e1, e2, e3) = cols(3)
+                        @inline(__always) func put(_ r: Int, _ x0: SIMD8<Float>, _ x1: SIMD8<Float>, _ x2: SIMD8<Float>, _ x3: SIMD8<Float>) {
+                            let o = stage + (4 * r) * width + jj
+                            UnsafeMutableRawPointer(o).storeBytes(of: x0 - x2, as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(o + width).storeBytes(of: x1 + x2, as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(o + 2 * width).storeBytes(of: x2 - x1, as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(o + 3 * width).storeBytes(of: x1 - x3, as: SIMD8<Float>.self)
+                        }
+                        // Rows t = Bᵀ d (per column), then columns V = t B.
+                        put(0, a0 - c0, a1 - c1, a2 - c2, a3 - c3)
+                        put(1, b0 + c0, b1 + c1, b2 + c2, b3 + c3)
+                        put(2, c0 - b0, c1 - b1, c2 - b2, c3 - b3)
+                        put(3, b0 - e0, b1 - e1, b2 - e2, b3 - e3)
+                        jj += 8
+                        continue
                     }
+                    if tw - tx >= 4 && nc - jj >= 4 {
+                        // The same with four tiles (short rows: 7x7 to 14x14 outputs).
+                        let src = base + offsets[jj]
+                        @inline(__always) func cols(_ r: Int) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+                            let row = src + r * pw
+                            let a = UnsafeRawPointer(row).loadUnaligned(as: SIMD8<Float>.self)
+                            let b = UnsafeRawPointer(row + 2).loadUnaligned(as: SIMD8<Float>.self)
+                            return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+                        }
+                        let (a0, a1, a2, a3) = cols(0), (b0, b1, b2, b3) = cols(1)
+                        let (c0, c1, c2, c3) = cols(2), (e0, e1, e2, e3) = cols(3)
+                        @inline(__always) func put(_ r: Int, _ x0: SIMD4<Float>, _ x1: SIMD4<Float>, _ x2: SIMD4<Float>, _ x3: SIMD4<Float>) {
+                            let o = stage + (4 * r) * width + jj
+                            UnsafeMutableRawPointer(o).storeBytes(of: x0 - x2, as: SIMD4<Float>.self)
+                            UnsafeMutableRawPointer(o + width).storeBytes(of: x1 + x2, as: SIMD4<Float>.self)
+                            UnsafeMutableRawPointer(o + 2 * width).storeBytes(of: x2 - x1, as: SIMD4<Float>.self)
+                            UnsafeMutableRawPointer(o + 3 * width).storeBytes(of: x1 - x3, as: SIMD4<Float>.self)
+                        }
+                        put(0, a0 - c0, a1 - c1, a2 - c2, a3 - c3)
+                        put(1, b0 + c0, b1 + c1, b2 + c2, b3 + c3)
+                        put(2, c0 - b0, c1 - b1, c2 - b2, c3 - b3)
+                        put(3, b0 - e0, b1 - e1, b2 - e2, b3 - e3)
+                        jj += 4
+                        continue
+                    }
+                    // leftovers: one tile at a time.
+                    let src = base + offsets[jj]
+                    let d0 = UnsafeRawPointer(src).loadUnaligned(as: SIMD4<Float>.self)
+                    let d1 = UnsafeRawPointer(src + pw).loadUnaligned(as: SIMD4<Float>.self)
+                    let d2 = UnsafeRawPointer(src + 2 * pw).loadUnaligned(as: SIMD4<Float>.self)
+                    let d3 = UnsafeRawPointer(src + 3 * pw).loadUnaligned(as: SIMD4<Float>.self)
+                    let t0 = d0 - d2, t1 = d1 + d2, t2 = d2 - d1, t3 = d1 - d3
+                    let o = stage + jj
+                    @inline(__always) func put(_ r: Int, _ t: SIMD4<Float>) {
+                        o[(4 * r) * width] = t[0] - t[2]
+                        o[(4 * r + 1) * width] = t[1] + t[2]
+                        o[(4 * r + 2) * width] = t[2] - t[1]
+                        o[(4 * r + 3) * width] = t[1] - t[3]
+                    }
+                    put(0, t0); put(1, t1); put(2, t2); put(3, t3)
+                    jj += 1
                 }
-                // Rows: t = Bᵀ d.
-                let d0 = d.lowHalf.lowHalf, d1 = d.lowHalf.highHalf, d2 = d.highHalf.lowHalf, d3 = d.highHalf.highHalf
-                let t0 = d0 - d2, t1 = d1 + d2, t2 = d2 - d1, t3 = d1 - d3
-                // Columns: V = t B.
-                @inline(__always) func put(_ r: Int, _ t: SIMD4<Float>) {
-                    let o = dst + (r * 4) * xiStride
-                    o[0] = t[0] - t[2]
-                    o[xiStride] = t[1] + t[2]
-                    o[2 * xiStride] = t[2] - t[1]
-                    o[3 * xiStride] = t[1] - t[3]
+                let dst = v + ci * width
+                for xi in 0..<16 {
+                    let from = stage + xi * width, to = dst + xi * xiStride
+                    var c = 0
+                    while c < width { SIMD16<Float>(loadFrom: from + c).store(to: to + c); c += 16 }
                 }
-                put(0, t0); put(1, t1); put(2, t2); put(3, t3)
-                src += plane
-                dst += nr
             }
         }
     }
 
     @inline(__always)
-    private func multiplyAndStore(rowPanel rp: Int, firstTile j0: Int, tiles nc: Int,
+    private func multiplyAndStore(rowPanel rp: Int, tiles nc: Int, offsets: UnsafePointer<Int>,
                                   v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>,
                                   y: UnsafeMutablePointer<Float>,
                                   output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, relu: Bool) {
         let g = geometry
         let mr = variant.mr, nr = variant.nr, cin = g.inChannels, cout = g.outChannels
-        let oh = g.outH, ow = g.outW, tw = tilesW, perSample = tilesH * tilesW
-        let kernel = variant.kernel
+        let oh = g.outH, ow = g.outW, plane = oh * ow
+        let (pw, kernel) = variant.panel(forColumns: nc)
         let zeros = SIMD16<Float>()
         packedWeights.withUnsafeBufferPointer { wbuf in
             withUnsafeBytes(of: zeros) { zb in
                 let zero = zb.baseAddress!.assumingMemoryBound(to: Float.self)
                 for xi in 0..<16 {
-                    kernel(cin, wbuf.baseAddress! + ((xi * rowPanels + rp) * cin) * mr, v + xi * cin * nr,
+                    kernel(cin, wbuf.baseAddress! + ((xi * rowPanels + rp) * cin) * mr, v + xi * cin * pw,
                            zero, m + xi * mr * nr, nr, -.infinity, .infinity)
                 }
             }
         }
         let tileStride = mr * nr
+        let lo: Float = relu ? 0 : -.infinity
         for r in 0..<min(mr, cout - rp * mr) {
             let co = rp * mr + r
             let b = packedBias[co]
@@ -193,18 +291,31 @@ public struct PackedWinogradConvolution: Sendable {
                 (bv + a1 - a2 - a3).store(to: y + nr)
                 (bv + b0 + b1 + b2).store(to: y + 2 * nr)
                 (bv + b1 - b2 - b3).store(to: y + 3 * nr)
-                for t in jj..<min(jj + 16, nc) {
-                    let j = j0 + t
-                    let n = j / perSample, p = j - n * perSample
-                    let ty = p / tw, tx = p - ty * tw
-                    let oy = 2 * ty, ox = 2 * tx
-                    let planeBase = (n * cout + co) * oh * ow
-                    for dy in 0..<2 where oy + dy < oh {
-                        for dx in 0..<2 where ox + dx < ow {
-                            let idx = planeBase + (oy + dy) * ow + ox + dx
-                            var val = y[(dy * 2 + dx) * nr + t - jj]
-                            if let residual { val += residual[idx] }
-                            output[idx] = relu ? max(val, 0) : val
+                // Scatter each tile's 2x2 block; clipped tiles check every pixel.
+                for t in 0..<min(16, nc - jj) {
+                    let encoded = offsets[jj + t]
+                    let y00 = y[t], y01 = y[nr + t], y10 = y[2 * nr + t], y11 = y[3 * nr + t]
+                    if encoded >= 0 {
+                        let idx = encoded + co * plane
+                        let o = output + idx
+                        if let residual {
+                            let rs = residual + idx
+                            o[0] = max(y00 + rs[0], lo); o[1] = max(y01 + rs[1], lo)
+                            o[ow] = max(y10 + rs[ow], lo); o[ow + 1] = max(y11 + rs[ow + 1], lo)
+                        } else {
+                            o[0] = max(y00, lo); o[1] = max(y01, lo)
+                            o[ow] = max(y10, lo); o[ow + 1] = max(y11, lo)
+                        }
+                    } else {
+                        let off = -1 - encoded
+                        let p = off % plane, oy = p / ow, ox = p % ow
+                        let idx = off + co * plane
+                        let vals = SIMD4<Float>(y00, y01, y10, y11)
+                        for dy in 0..<2 where oy + dy < oh {
+                            for dx in 0..<2 where ox + dx < ow {
+                                let i = idx + dy * ow + dx
+                                output[i] = max(vals[dy * 2 + dx] + (residual?[i] ?? 0), lo)
+                            }
                         }
                     }
                 }

@@ -60,7 +60,7 @@ struct ONNXLowering {
         var count = 1
         for d in dims.dropFirst() {
             guard case .value(let v) = d, v >= 1, v <= Int64(ONNXImportLimits.maxTensorElements) else {
-                throw ONNXImportError(message: "graph input '\(input.name)' has shape \(dims); every axis after the batch axis must be a fixed positive size")
+                throw ONNXImportError(message: "graph input '\(input.name)' has shape \(Self.format(dims)); every axis after the batch axis must be a fixed positive size")
             }
             shape.append(Int(v))
             count *= Int(v)
@@ -113,11 +113,24 @@ struct ONNXLowering {
                 return true
             }
             guard matches else {
-                throw ONNXImportError(message: "graph output '\(outputInfo.name)' is declared \(dims) but the graph computes [N] + \(shape)")
+                throw ONNXImportError(message: "graph output '\(outputInfo.name)' is declared \(Self.format(dims)) but the graph computes [N] + \(shape)")
             }
         }
-        let folded = GraphFolding.fold(nodes, outputName: output, shapes: shapes)
-        return Graph(inputName: inputName, inputShape: inputShape, nodes: folded, outputName: output)
+        var nodes = GraphFolding.fold(nodes, outputName: output, shapes: shapes)
+        // When the output is another name for a computed tensor (a trailing Identity,
+        // say), that tensor takes the declared name, so callers see the model's own.
+        let declared = outputInfo.name
+        if output != declared {
+            for i in nodes.indices {
+                nodes[i].inputs = nodes[i].inputs.map { $0 == output ? declared : $0 }
+                nodes[i].outputs = nodes[i].outputs.map { $0 == output ? declared : $0 }
+            }
+        }
+        return Graph(inputName: inputName, inputShape: inputShape, nodes: nodes, outputName: declared)
+    }
+
+    static func format(_ dims: [ONNXValueInfo.Dim]) -> String {
+        "[" + dims.map(\.description).joined(separator: ", ") + "]"
     }
 
     // MARK: - Tensors

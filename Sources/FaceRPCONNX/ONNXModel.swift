@@ -77,10 +77,18 @@ struct ONNXNode: Sendable {
 
 /// A graph input or output as declared.
 struct ONNXValueInfo: Sendable {
-    enum Dim: Sendable, Equatable {
+    enum Dim: Sendable, Equatable, CustomStringConvertible {
         case value(Int64)
         case param(String)
         case unknown
+
+        var description: String {
+            switch self {
+            case .value(let v): "\(v)"
+            case .param(let p): p
+            case .unknown: "?"
+            }
+        }
     }
 
     var name: String

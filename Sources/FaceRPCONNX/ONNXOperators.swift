@@ -387,13 +387,21 @@ extension ONNXLowering {
                 shape.append(Int(d))
             }
         }
-        // Element counts fit in Int: every factor is <= 2^28 and rank <= 8.
-        let known = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
+        var known = 1
+        for d in shape {
+            known *= d  // Both factors are <= 2^28 here: no overflow.
+            guard known <= ONNXImportLimits.maxTensorElements else {
+                throw ctx.error("target shape \(target) has more than \(ONNXImportLimits.maxTensorElements) elements per sample")
+            }
+        }
         if let i = inferred {
             guard count % known == 0 else { throw ctx.error("cannot reshape [N] + \(x.shape) to \(target)") }
             shape[i] = count / known
+        } else if target[0] == -1 {
+            // [-1, ...]: the batch axis is inferred, which keeps it only when the sample sizes agree.
+            guard known == count else { throw ctx.error("target shape \(target) does not keep the batch axis") }
         }
-        guard shape.reduce(1, *) == count, shape.count < ONNXImportLimits.maxRank else {
+        guard shape.reduce(1, *) == count else {
             throw ctx.error("cannot reshape [N] + \(x.shape) to \(target) per sample")
         }
         if shape == x.shape {

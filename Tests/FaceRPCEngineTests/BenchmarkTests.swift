@@ -61,28 +61,36 @@ struct Benchmarks {
         ]
         var rng = SplitMix64(seed: 1)
         for (name, g) in layers {
-            for v in KernelRegistry.gemmVariants {
-                for batch in [1, 32] {
-                    let conv = PackedConvolution(geometry: g, weights: rng.floats(g.outChannels * g.groupK), bias: rng.floats(g.outChannels), variant: v)
-                    let x = rng.floats(batch * g.inChannels * g.inH * g.inW)
-                    var y = [Float](repeating: 0, count: batch * g.outChannels * g.outH * g.outW)
-                    var scratch = [Float](repeating: 0, count: threads * conv.scratchPerThread)
+            for batch in [1, 32] {
+                let w = rng.floats(g.outChannels * g.groupK), b = rng.floats(g.outChannels)
+                let x = rng.floats(batch * g.inChannels * g.inH * g.inW)
+                var y = [Float](repeating: 0, count: batch * g.outChannels * g.outH * g.outW)
+                // Every micro-kernel through im2col, plus the transposed product and Winograd.
+                var runs: [(String, Int, (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void)] = []
+                for v in KernelRegistry.gemmVariants {
+                    let conv = PackedConvolution(geometry: g, weights: w, bias: b, variant: v)
+                    runs.append(("im2col \(v.name)", threads * conv.scratchPerThread, { conv.run(input: x, output: $0, batch: batch, residual: nil, relu: true, scratch: $1, threads: threads, path: .standard) }))
+                }
+                let conv = PackedConvolution(geometry: g, weights: w, bias: b)
+                runs.append(("im2col transposed f32_gemm_4x64_simd16", threads * conv.scratchPerThread, { conv.run(input: x, output: $0, batch: batch, residual: nil, relu: true, scratch: $1, threads: threads, path: .transposed) }))
+                if PackedWinogradConvolution.supports(g) {
+                    let wino = PackedWinogradConvolution(geometry: g, weights: w, bias: b)
+                    runs.append(("winograd f32_gemm_8x32_simd16", threads * wino.scratchPerThread + batch * wino.scratchPerSample, { wino.run(input: x, output: $0, batch: batch, residual: nil, relu: true, scratch: $1, threads: threads) }))
+                }
+                for (label, scratchCount, body) in runs {
+                    var scratch = [Float](repeating: 0, count: scratchCount)
                     let clock = ContinuousClock()
-                    var runs = 0
+                    var count = 0
                     let start = clock.now
                     while clock.now - start < .milliseconds(300) {
-                        scratch.withUnsafeMutableBufferPointer { s in
-                            y.withUnsafeMutableBufferPointer { yb in
-                                conv.run(input: x, output: yb.baseAddress!, batch: batch, residual: nil, relu: true,
-                                         scratch: s.baseAddress!, threads: threads)
-                            }
-                        }
-                        runs += 1
+                        scratch.withUnsafeMutableBufferPointer { s in y.withUnsafeMutableBufferPointer { body($0.baseAddress!, s.baseAddress!) } }
+                        count += 1
                     }
                     let d = clock.now - start
                     let secs = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-                    let gflops = 2 * Double(g.macsPerSample * batch * runs) / secs / 1e9
-                    print("CONV \(name) \(v.name) batch \(batch) threads \(threads): \(String(format1: gflops)) GFLOP/s")
+                    // Reported against the direct multiply count, so Winograd shows its saving.
+                    let gflops = 2 * Double(g.macsPerSample * batch * count) / secs / 1e9
+                    print("CONV \(name) batch \(batch) threads \(threads) \(label): \(String(format1: gflops)) GFLOP/s")
                     #expect(gflops > 0)
                 }
             }

@@ -55,6 +55,18 @@ struct NetworkTests {
         expectClose(together, alone, relative: 1e-6, "batch 3 vs 3 x batch 1")
     }
 
+    @Test("a batch split across threads equals the single-threaded run")
+    func batchSplit() throws {
+        let graph = everyOpGraph(seed: 9)
+        let one = try Network(graph: graph, threads: 1)
+        let three = try Network(graph: graph, threads: 3)
+        var rng = SplitMix64(seed: 10)
+        // 25 samples over 3 threads: slices of 8, 8 and 9, each run start to end.
+        let x = rng.floats(25 * 3 * 12 * 11)
+        expectClose(try three.run(x, batch: 25), try one.run(x, batch: 25), relative: 1e-6, "split batch")
+        expectClose(try one.run(x, batch: 25, threads: 2), try one.run(x, batch: 25), relative: 1e-6, "threads override")
+    }
+
     @Test("concurrent runs give identical results")
     func concurrency() async throws {
         let graph = everyOpGraph(seed: 7)
@@ -109,6 +121,13 @@ struct NetworkTests {
         bad = g; bad.outputName = "missing"
         #expect(throws: EngineError.self) { try Network(graph: bad) }
         bad = g; bad.inputShape = [3, 0, 11]
+        #expect(throws: EngineError.self) { try Network(graph: bad) }
+        // Absurd sizes are refused before any arithmetic can overflow.
+        bad = g
+        if case .conv2d(var s) = bad.nodes[0].op { s.kernelH = Int.max; bad.nodes[0].op = .conv2d(s) }
+        #expect { try Network(graph: bad) } throws: { ($0 as? EngineError)?.message.contains("'c1'") == true }
+        bad = g
+        bad.nodes[11].op = .pad(top: Int.max, left: 0, bottom: 0, right: 0, channelsAfter: 0, value: 0)
         #expect(throws: EngineError.self) { try Network(graph: bad) }
         // Pooling window larger than the input.
         g.inputShape = [3, 2, 2]

@@ -15,6 +15,8 @@ let convCases: [(String, ConvGeometry)] = [
     ("depthwise", ConvGeometry(inChannels: 5, outChannels: 5, inH: 8, inW: 7, kernelH: 3, kernelW: 3,
                                strideH: 2, strideW: 1, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1, groups: 5)),
     ("1x1", ConvGeometry(inChannels: 7, outChannels: 17, inH: 5, inW: 7, kernelH: 1, kernelW: 1)),
+    ("7x7 stride 2 wide rows", ConvGeometry(inChannels: 2, outChannels: 6, inH: 9, inW: 75, kernelH: 7, kernelW: 7,
+                                            strideH: 2, strideW: 2, padTop: 1, padLeft: 2, padBottom: 0, padRight: 1)),
     ("5x5 pad 2 wide", ConvGeometry(inChannels: 3, outChannels: 8, inH: 5, inW: 37, kernelH: 5, kernelW: 5,
                                     padTop: 2, padLeft: 2, padBottom: 2, padRight: 2)),
 ]
@@ -32,7 +34,9 @@ struct ConvolutionTests {
                 let outCount = batch * g.outChannels * g.outH * g.outW
                 let res = rng.floats(outCount)
                 let conv = PackedConvolution(geometry: g, weights: w, bias: b, variant: v)
-                for (relu, withResidual) in [(false, false), (true, false), (true, true), (false, true)] {
+                for (relu, withResidual, path) in [(false, false, PackedConvolution.Path.standard), (true, false, .standard),
+                                                   (true, true, .standard), (false, true, .standard),
+                                                   (false, false, .transposed), (true, true, .transposed)] {
                     var y = [Float](repeating: .nan, count: outCount)
                     var scratch = [Float](repeating: 0, count: threads * conv.scratchPerThread)
                     scratch.withUnsafeMutableBufferPointer { s in
@@ -40,14 +44,14 @@ struct ConvolutionTests {
                             res.withUnsafeBufferPointer { rb in
                                 conv.run(input: x, output: yb.baseAddress!, batch: batch,
                                          residual: withResidual ? rb.baseAddress! : nil, relu: relu,
-                                         scratch: s.baseAddress!, threads: threads)
+                                         scratch: s.baseAddress!, threads: threads, path: path)
                             }
                         }
                     }
                     var want = Reference.conv2d(x, batch: batch, geometry: g, weights: w, bias: b)
                     if withResidual { want = Reference.add(want, res) }
                     if relu { want = Reference.relu(want) }
-                    expectClose(y, want, "\(v.name) \(name) batch \(batch) threads \(threads) relu \(relu) residual \(withResidual)")
+                    expectClose(y, want, "\(v.name) \(name) batch \(batch) threads \(threads) relu \(relu) residual \(withResidual) \(path)")
                 }
             }
         }

@@ -4,8 +4,14 @@ import Testing
 @Suite("GEMM micro-kernels")
 struct GemmTests {
     @Test("every micro-kernel matches the scalar GEMM, bias and clamp", arguments: KernelRegistry.gemmVariants)
-    func microkernel(_ v: GemmVariant) {
+    func microkernel(_ variant: GemmVariant) {
         var rng = SplitMix64(seed: 7)
+        // The narrow companion kernel is checked with its own tile width.
+        var kernels = [(name: variant.name, mr: variant.mr, nr: variant.nr, kernel: variant.kernel)]
+        if let narrow = variant.narrowKernel {
+            kernels.append((name: variant.name + " narrow", mr: variant.mr, nr: variant.narrowNR, kernel: narrow))
+        }
+        for v in kernels {
         for kc in [1, 2, 5, 37] {
             let a = rng.floats(kc * v.mr), b = rng.floats(kc * v.nr), bias = rng.floats(v.mr)
             // Unpack to row-major A (mr x kc) for the reference.
@@ -29,6 +35,7 @@ struct GemmTests {
                 }
                 expectClose(got, want, "\(v.name) kc=\(kc) clamp=\(lo)...\(hi)")
             }
+        }
         }
     }
 

@@ -14,6 +14,11 @@ struct WinogradTests {
                          padTop: 2, padLeft: 0, padBottom: 0, padRight: 1),
             ConvGeometry(inChannels: 17, outChannels: 3, inH: 3, inW: 3, kernelH: 3, kernelW: 3,
                          padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),
+            // Wide rows: 8-tile vector chunks, then single-tile leftovers and an odd last column.
+            ConvGeometry(inChannels: 2, outChannels: 5, inH: 4, inW: 37, kernelH: 3, kernelW: 3,
+                         padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),
+            ConvGeometry(inChannels: 3, outChannels: 8, inH: 6, inW: 16, kernelH: 3, kernelW: 3,
+                         padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),
         ]
         for g in cases {
             #expect(PackedWinogradConvolution.supports(g))
@@ -25,7 +30,7 @@ struct WinogradTests {
                 let conv = PackedWinogradConvolution(geometry: g, weights: w, bias: b, variant: v)
                 for (relu, withResidual) in [(false, false), (true, true)] {
                     var y = [Float](repeating: .nan, count: outCount)
-                    var scratch = [Float](repeating: 0, count: threads * conv.scratchPerThread)
+                    var scratch = [Float](repeating: .nan, count: threads * conv.scratchPerThread + batch * conv.scratchPerSample)
                     scratch.withUnsafeMutableBufferPointer { s in
                         y.withUnsafeMutableBufferPointer { yb in
                             res.withUnsafeBufferPointer { rb in

@@ -4,7 +4,7 @@ enum TestModels {
     /// Conv (asymmetric pads, dilation) -> BatchNormalization -> PRelu -> MaxPool
     /// (ceil_mode) -> LRN -> AveragePool (count_include_pad) -> MaxPool (ceil_mode)
     /// -> grouped Conv -> Transpose -> Reshape (shape from a
-    /// Constant) -> Dropout -> Gemm (transB, alpha, beta) -> Relu -> MatMul -> Sub -> Softmax.
+    /// Constant) -> Dropout -> Gemm (transB, alpha, beta) -> Relu -> MatMul -> Sub -> Softmax -> Identity.
     static func allOperators(seed: UInt64 = 1) -> [UInt8] {
         var rng = SeededGenerator(seed: seed)
         let nodes = [
@@ -28,7 +28,8 @@ enum TestModels {
             TestNode("Relu", "relu1", ["f1"], ["rl"]),
             TestNode("MatMul", "mm", ["rl", "mm_w"], ["mm_out"]),
             TestNode("Sub", "sub", ["mm_out", "sub_c"], ["s"]),
-            TestNode("Softmax", "sm", ["s"], ["y"], [.int("axis", -1)]),
+            TestNode("Softmax", "sm", ["s"], ["sm"], [.int("axis", -1)]),
+            TestNode("Identity", "id", ["sm"], ["y"]),
         ]
         let initializers: [TestTensor] = [
             .float("w1", [4, 3, 3, 3], rng.floats(108)),
@@ -67,7 +68,7 @@ enum TestModels {
     /// A residual block in the style of the pretrained age net: conv + affine
     /// (Mul, Add) + Relu, a strided branch padded at the bottom/right, a pooled
     /// shortcut padded with trailing channels (Pad with `axes`), a residual Add,
-    /// then a scalar Mul, Flatten, Gemm (transB = 0) and Softmax.
+    /// Relu and LeakyRelu, then a scalar Mul, Flatten, Gemm (transB = 0) and Softmax.
     static func residual(seed: UInt64 = 2) -> [UInt8] {
         var rng = SeededGenerator(seed: seed)
         let nodes = [
@@ -83,7 +84,8 @@ enum TestModels {
             TestNode("Pad", "padL", ["ap", "padL_pads", "padL_value", "padL_axes"], ["pl"]),
             TestNode("Add", "res", ["pl", "pr"], ["res"]),
             TestNode("Relu", "r2", ["res"], ["r2"]),
-            TestNode("Mul", "half", ["r2", "half"], ["h"]),
+            TestNode("LeakyRelu", "leaky", ["r2"], ["lr"], [.float("alpha", 0.125)]),
+            TestNode("Mul", "half", ["lr", "half"], ["h"]),
             TestNode("Flatten", "fl", ["h"], ["f"], [.int("axis", 1)]),
             TestNode("Gemm", "fc", ["f", "fc_w", "fc_b"], ["logits"]),
             TestNode("Softmax", "sm", ["logits"], ["y"], [.int("axis", 1)]),
