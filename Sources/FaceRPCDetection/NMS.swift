@@ -6,7 +6,10 @@ struct CandidateBox: Sendable, Equatable {
     var y1: Double
     var x2: Double
     var y2: Double
-    var score: Float
+    /// Kept in Double: float32 face probabilities saturate (many strong
+    /// proposals score exactly 1), and the order of tied scores decides which
+    /// box NMS keeps. Double keeps the order the logits imply.
+    var score: Double
     /// x of the 5 landmarks then y of the 5 (empty before O-net).
     var landmarks: [Double] = []
 

@@ -53,7 +53,7 @@ enum MTCNNFixtures {
         process.arguments = arguments
         // stderr goes to a file so the child never blocks on a second full pipe.
         let errPath = NSTemporaryDirectory() + "mtcnn-stderr-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: errPath) }
         let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         let out = Pipe()
@@ -89,16 +89,19 @@ enum MTCNNFixtures {
         var width: Int
         var height: Int
         var faces: [ReferenceFace]
+        /// With `trace`: "pnet" and "rnet" boxes (x1, y1, x2, y2, score) after each stage.
+        var stages: [String: [[Double]]]?
     }
 
     /// Decodes `image` with the reference's PIL (FaceRPCImage's decoder is not
     /// in this branch) and runs its numpy pipeline; returns both.
-    static func referenceDetection(_ image: String, minFaceSize: Double = 20,
-                                   resize: (Int, Int)? = nil) throws -> (RGBImage, ReferenceDetection) {
+    static func referenceDetection(_ image: String, minFaceSize: Double = 20, resize: (Int, Int)? = nil,
+                                   trace: Bool = false) throws -> (RGBImage, ReferenceDetection) {
         let rgbPath = NSTemporaryDirectory() + "mtcnn-\(UUID().uuidString).rgb"
         defer { try? FileManager.default.removeItem(atPath: rgbPath) }
         var args = ["detect", image, "--min-face", String(minFaceSize), "--rgb-out", rgbPath]
         if let resize { args += ["--resize", String(resize.0), String(resize.1)] }
+        if trace { args.append("--trace") }
         let json = try reference(args)
         let detection = try JSONDecoder().decode(ReferenceDetection.self, from: json)
         let pixels = try [UInt8](Data(contentsOf: URL(fileURLWithPath: rgbPath)))
