@@ -38,6 +38,9 @@ public struct FaceDetectorError: Error, Sendable, CustomStringConvertible {
 public enum MTCNNLimits {
     /// Largest accepted image side, in pixels.
     public static let maxImageSide = 16384
+    /// Largest accepted image area. The detector keeps a normalised float
+    /// copy (12 bytes a pixel), so this bounds that copy at 360 MB.
+    public static let maxImagePixels = 30_000_000
     /// `minFaceSize` must lie in this range (pixels). Below 12 the pyramid
     /// upsamples; the lower bound keeps that to 2x.
     public static let faceSizeRange: ClosedRange<Double> = 6...100_000
@@ -97,7 +100,8 @@ public final class FaceDetector: Sendable {
     /// Finds faces and their 5 landmarks.
     ///
     /// - Parameters:
-    ///   - image: RGB, 1...``MTCNNLimits/maxImageSide`` pixels a side.
+    ///   - image: RGB, 1...``MTCNNLimits/maxImageSide`` pixels a side and at
+    ///     most ``MTCNNLimits/maxImagePixels`` pixels.
     ///   - minFaceSize: smallest face side to look for, in pixels
     ///     (``MTCNNLimits/faceSizeRange``); smaller is slower.
     ///   - thresholds: face-probability thresholds of P-, R- and O-net, each
@@ -112,6 +116,9 @@ public final class FaceDetector: Sendable {
         guard image.width >= 1, image.height >= 1,
               image.width <= MTCNNLimits.maxImageSide, image.height <= MTCNNLimits.maxImageSide else {
             throw FaceDetectorError("image is \(image.width)x\(image.height); each side must be 1...\(MTCNNLimits.maxImageSide)")
+        }
+        guard image.width * image.height <= MTCNNLimits.maxImagePixels else {
+            throw FaceDetectorError("image is \(image.width)x\(image.height), over the limit of \(MTCNNLimits.maxImagePixels) pixels")
         }
         guard minFaceSize.isFinite, MTCNNLimits.faceSizeRange.contains(minFaceSize) else {
             throw FaceDetectorError("minFaceSize \(minFaceSize) is outside \(MTCNNLimits.faceSizeRange)")

@@ -122,6 +122,7 @@ import Testing
         #expect(throws: FaceDetectorError.self) { try detector.detect(image, thresholds: (0.6, 1.5, 0.7)) }
         #expect(throws: FaceDetectorError.self) { try detector.detect(RGBImage(width: 0, height: 10)) }
         #expect(throws: FaceDetectorError.self) { try detector.detect(RGBImage(width: MTCNNLimits.maxImageSide + 1, height: 1)) }
+        #expect(throws: FaceDetectorError.self) { try detector.detect(RGBImage(width: 10000, height: 3001)) }
         // Too small for one pyramid level, and a flat grey image: no faces, no error.
         #expect(try detector.detect(RGBImage(width: 15, height: 15)).isEmpty)
         let grey = RGBImage(width: 200, height: 150, pixels: [UInt8](repeating: 128, count: 200 * 150 * 3))
