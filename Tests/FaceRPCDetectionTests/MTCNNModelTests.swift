@@ -129,6 +129,21 @@ import Testing
         #expect(try detector.detect(grey).isEmpty)
     }
 
+    /// With several threads P-net levels run concurrently; the result must
+    /// not depend on it.
+    @Test(.enabled(if: MTCNNFixtures.haveData))
+    func threadCountDoesNotChangeTheResult() throws {
+        let models = try #require(MTCNNFixtures.modelsDirectory)
+        let (image, _) = try MTCNNFixtures.referenceDetection(MTCNNFixtures.dataDirectory! + "/dlib_faces/2007_007763.jpg")
+        let one = try FaceDetector(modelsDirectory: models, threads: 1).detect(image)
+        let three = try FaceDetector(modelsDirectory: models, threads: 3).detect(image)
+        #expect(one.count == 7)
+        #expect(one.count == three.count)
+        for (a, b) in zip(one, three) {
+            #expect(iou(a.box, b.box) > 0.999 && abs(a.score - b.score) < 1e-5)
+        }
+    }
+
     @Test(.enabled(if: MTCNNFixtures.haveModels))
     func tamperedWeightsAreRefused() throws {
         let models = try #require(MTCNNFixtures.modelsDirectory)
