@@ -1,5 +1,7 @@
+import Dispatch
 import FaceRPCEngine
 import FaceRPCImage
+import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -38,6 +40,9 @@ public struct FaceDetectorError: Error, Sendable, CustomStringConvertible {
 public enum MTCNNLimits {
     /// Largest accepted image side, in pixels.
     public static let maxImageSide = 16384
+    /// Largest accepted image area. The detector keeps a normalised float
+    /// copy (12 bytes a pixel), so this bounds that copy at 360 MB.
+    public static let maxImagePixels = 30_000_000
     /// `minFaceSize` must lie in this range (pixels). Below 12 the pyramid
     /// upsamples; the lower bound keeps that to 2x.
     public static let faceSizeRange: ClosedRange<Double> = 6...100_000
@@ -97,7 +102,8 @@ public final class FaceDetector: Sendable {
     /// Finds faces and their 5 landmarks.
     ///
     /// - Parameters:
-    ///   - image: RGB, 1...``MTCNNLimits/maxImageSide`` pixels a side.
+    ///   - image: RGB, 1...``MTCNNLimits/maxImageSide`` pixels a side and at
+    ///     most ``MTCNNLimits/maxImagePixels`` pixels.
     ///   - minFaceSize: smallest face side to look for, in pixels
     ///     (``MTCNNLimits/faceSizeRange``); smaller is slower.
     ///   - thresholds: face-probability thresholds of P-, R- and O-net, each
@@ -112,6 +118,9 @@ public final class FaceDetector: Sendable {
         guard image.width >= 1, image.height >= 1,
               image.width <= MTCNNLimits.maxImageSide, image.height <= MTCNNLimits.maxImageSide else {
             throw FaceDetectorError("image is \(image.width)x\(image.height); each side must be 1...\(MTCNNLimits.maxImageSide)")
+        }
+        guard image.width * image.height <= MTCNNLimits.maxImagePixels else {
+            throw FaceDetectorError("image is \(image.width)x\(image.height), over the limit of \(MTCNNLimits.maxImagePixels) pixels")
         }
         guard minFaceSize.isFinite, MTCNNLimits.faceSizeRange.contains(minFaceSize) else {
             throw FaceDetectorError("minFaceSize \(minFaceSize) is outside \(MTCNNLimits.faceSizeRange)")
@@ -160,36 +169,67 @@ public final class FaceDetector: Sendable {
         }
         levels = Array(levels.prefix(MTCNNLimits.maxPyramidLevels))
         var all: [CandidateBox] = []
-        for level in levels {
-            let input = DetectorResize.area(image, outWidth: level.width, outHeight: level.height)
-            var graph = pnet.graph
-            graph.inputShape = [3, level.height, level.width]
-            // Planning per level is cheap next to running it (P-net has ~7k weights).
-            let net = try Network(graph: graph, threads: threads)
-            let out = try net.run(input.values, batch: 1)
-            let oh = net.outputShape[1], ow = net.outputShape[2], plane = oh * ow
-            var found: [CandidateBox] = []
-            for y in 0..<oh {
-                for x in 0..<ow {
-                    let i = y * ow + x
-                    let score = faceProbability(out[4 * plane + i], out[5 * plane + i])
-                    guard score > Double(threshold) else { continue }
-                    // Cell (x, y) covers pixels 2x+1 ... 2x+12 of the level (the package's convention).
-                    let left = Double(2 * x + 1), top = Double(2 * y + 1)
-                    let right = Double(2 * x + 12), bottom = Double(2 * y + 12)
-                    found.append(CandidateBox(
-                        x1: (left + Double(out[i]) * 11) / level.scale,
-                        y1: (top + Double(out[plane + i]) * 11) / level.scale,
-                        x2: (right + Double(out[2 * plane + i]) * 11) / level.scale,
-                        y2: (bottom + Double(out[3 * plane + i]) * 11) / level.scale,
-                        score: score))
+        let workers = min(threads, levels.count)
+        if workers <= 1 {
+            for level in levels {
+                all += try levelProposals(image, level, threshold: threshold, threads: threads)
+            }
+        } else {
+            // Levels are independent and mostly too small to split well across
+            // threads, so each worker runs whole levels single-threaded. Level 0
+            // is about half the pyramid's pixels: assign largest first to the
+            // least-loaded worker.
+            var assignment = [[Int]](repeating: [], count: workers)
+            var load = [Int](repeating: 0, count: workers)
+            for (i, level) in levels.enumerated() {
+                let w = load.indices.min { load[$0] < load[$1] }!
+                assignment[w].append(i)
+                load[w] += level.width * level.height
+            }
+            let results = LevelResults(count: levels.count)
+            let plan = assignment, chosen = levels
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                for i in plan[w] {
+                    results.set(i, Result { try levelProposals(image, chosen[i], threshold: threshold, threads: 1) })
                 }
             }
-            found = Array(BoxOps.sortedByScore(found).prefix(MTCNNLimits.maxProposalsPerLevel))
-            all += BoxOps.suppress(found, threshold: 0.5, measure: .union)
+            // Concatenated in level order, as the sequential path does.
+            for result in results.take() { all += try result!.get() }
         }
         let merged = BoxOps.suppress(BoxOps.sortedByScore(all), threshold: 0.7, measure: .union)
         return BoxOps.squared(merged)
+    }
+
+    /// One pyramid level through P-net: boxes above `threshold`, sorted,
+    /// capped, NMS 0.5.
+    private func levelProposals(_ image: PlanarImage, _ level: (scale: Double, width: Int, height: Int),
+                                threshold: Float, threads: Int) throws -> [CandidateBox] {
+        let input = DetectorResize.area(image, outWidth: level.width, outHeight: level.height)
+        var graph = pnet.graph
+        graph.inputShape = [3, level.height, level.width]
+        // Planning per level is cheap next to running it (P-net has ~7k weights).
+        let net = try Network(graph: graph, threads: threads)
+        let out = try net.run(input.values, batch: 1)
+        let oh = net.outputShape[1], ow = net.outputShape[2], plane = oh * ow
+        var found: [CandidateBox] = []
+        for y in 0..<oh {
+            for x in 0..<ow {
+                let i = y * ow + x
+                let score = faceProbability(out[4 * plane + i], out[5 * plane + i])
+                guard score > Double(threshold) else { continue }
+                // Cell (x, y) covers pixels 2x+1 ... 2x+12 of the level (the package's convention).
+                let left = Double(2 * x + 1), top = Double(2 * y + 1)
+                let right = Double(2 * x + 12), bottom = Double(2 * y + 12)
+                found.append(CandidateBox(
+                    x1: (left + Double(out[i]) * 11) / level.scale,
+                    y1: (top + Double(out[plane + i]) * 11) / level.scale,
+                    x2: (right + Double(out[2 * plane + i]) * 11) / level.scale,
+                    y2: (bottom + Double(out[3 * plane + i]) * 11) / level.scale,
+                    score: score))
+            }
+        }
+        found = Array(BoxOps.sortedByScore(found).prefix(MTCNNLimits.maxProposalsPerLevel))
+        return BoxOps.suppress(found, threshold: 0.5, measure: .union)
     }
 
     /// R-net on 24x24 patches of the squared proposals: rescored, regressed,
@@ -237,6 +277,26 @@ public final class FaceDetector: Sendable {
             kept.append(b)
         }
         return BoxOps.suppress(BoxOps.sortedByScore(kept), threshold: 0.7, measure: .minimum)
+    }
+}
+
+/// Per-level P-net results written by concurrent workers.
+///
+/// `@unchecked Sendable`: `slots` is only read or written while holding `lock`.
+private final class LevelResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Result<[CandidateBox], any Error>?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ i: Int, _ result: Result<[CandidateBox], any Error>) {
+        lock.lock(); defer { lock.unlock() }
+        slots[i] = result
+    }
+
+    func take() -> [Result<[CandidateBox], any Error>?] {
+        lock.lock(); defer { lock.unlock() }
+        return slots
     }
 }
 

@@ -57,6 +57,8 @@ struct MTCNNNet: Sendable {
 
     /// Largest detector.json accepted; the real ones are about 1 KiB.
     static let maxManifestBytes = 64 * 1024
+    /// Largest network file accepted; the real ones are 27 KB to 1.6 MB.
+    static let maxWeightsBytes = 64 << 20
 
     static func load(stage: MTCNNStage, modelsDirectory: String) throws -> MTCNNNet {
         let folder = modelsDirectory + "/mtcnn-" + stage.rawValue
@@ -95,7 +97,13 @@ struct MTCNNNet: Sendable {
         let weightsPath = folder + "/" + manifest.weights
         let bytes: [UInt8]
         do {
+            let size = try FileManager.default.attributesOfItem(atPath: weightsPath)[.size] as? Int ?? 0
+            guard size <= maxWeightsBytes else {
+                throw FaceDetectorError("\(weightsPath) is \(size) bytes, over the limit of \(maxWeightsBytes)")
+            }
             bytes = try Array(Data(contentsOf: URL(fileURLWithPath: weightsPath), options: .mappedIfSafe))
+        } catch let error as FaceDetectorError {
+            throw error
         } catch {
             throw FaceDetectorError("cannot read \(weightsPath): \(error)")
         }

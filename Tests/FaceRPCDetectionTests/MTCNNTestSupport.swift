@@ -37,6 +37,15 @@ enum MTCNNFixtures {
         return nil
     }()
 
+    /// Whether the tests were built optimised (timings are only meaningful then).
+    static var optimized: Bool {
+        #if DEBUG
+        return false
+        #else
+        return true
+        #endif
+    }
+
     static var haveModels: Bool { modelsDirectory != nil }
     static var haveReference: Bool { modelsDirectory != nil && python != nil }
     static var haveData: Bool { haveReference && dataDirectory != nil }
