@@ -8,7 +8,9 @@ RELEASE_FLAGS := -c release -Xswiftc -target-cpu -Xswiftc native
 SERVE_ARGS ?=
 # Tests run on a release build too (with testability), in their own build
 # folder: the networks and the detector are too slow unoptimised to test on
-# real photos in reasonable time.
+# real photos in reasonable time. They run one at a time: several suites time
+# the server's answers, and the predict suites would otherwise starve them of
+# the 2 cores.
 TEST_SCRATCH := .build-test
 TEST_FLAGS := $(RELEASE_FLAGS) -Xswiftc -enable-testing --scratch-path $(TEST_SCRATCH)
 TEST_BIN := $(CURDIR)/$(TEST_SCRATCH)/release/facerpc
@@ -37,7 +39,7 @@ check-generated:
 	clients/python/generate.sh --check
 
 swift-test: build-tests
-	$(TEST_ENV) $(SWIFT) test --skip-build $(TEST_FLAGS)
+	$(TEST_ENV) $(SWIFT) test --skip-build --no-parallel $(TEST_FLAGS)
 
 clients-test: build-tests
 	$(TEST_ENV) python3 -m pytest -q clients/python/tests

@@ -50,8 +50,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     // MARK: Channel events
 
     func handlerAdded(context: ChannelHandlerContext) {
+        // Added by the child channel initializer, before channelActive: the
+        // connection is counted and admitted there, once the pipeline is complete.
         self.context = context
-        if context.channel.isActive { becameActive(context: context) }
     }
 
     func channelActive(context: ChannelHandlerContext) {

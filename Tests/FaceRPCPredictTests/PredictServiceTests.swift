@@ -110,11 +110,25 @@ struct PredictServiceTests {
     }
 
     @Test func noFaceMeansNotHuman() async throws {
-        let path = sharedData + "/detection/dlib_faces/bald_guys.jpg"
+        let path = sharedData + "/detection/dlib_faces/dogs.jpg"
         guard FileManager.default.fileExists(atPath: path) else { return }
         let response = try await service.predict(try jpegRequest(path), context: context())
-        #expect(!response.isHuman)
-        #expect(response.faces.isEmpty)
+        #expect(response.isHuman == false, "found \(response.faces.count) faces in dogs.jpg")
+        #expect(response.faces.count == 0)
+    }
+
+    /// A collage of 29 portraits (shared/README.md calls it "backs of heads"; it is not).
+    @Test func collageFindsManyFacesAndHonoursMaxFaces() async throws {
+        let path = sharedData + "/detection/dlib_faces/bald_guys.jpg"
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        let all = try await service.predict(try jpegRequest(path) { $0.maxFaces = 64 }, context: context())
+        #expect(all.faces.count >= 20, "found \(all.faces.count)")
+        let five = try await service.predict(try jpegRequest(path) { $0.maxFaces = 5 }, context: context())
+        #expect(five.faces.count == 5)
+        // The five kept are the five largest.
+        let areas = all.faces.map { ($0.box?.width ?? 0) * ($0.box?.height ?? 0) }.sorted(by: >)
+        let kept = five.faces.map { ($0.box?.width ?? 0) * ($0.box?.height ?? 0) }
+        #expect(abs((kept.min() ?? 0) - areas[4]) < 1)
     }
 
     @Test func distributionsOnRequest() async throws {

