@@ -124,7 +124,9 @@ def main():
     seconds = {key: 0.0 for key in tallies}
     for row in rows:
         path = os.path.join(os.path.dirname(csv_path), row["path"])
-        true_age, true_gender = float(row["age"]), ("male" if row["gender"] == "0" else "female")
+        true_age = float(row["age"])
+        # The CSVs spell the gender out; UTKFace file names use 0 = male, 1 = female.
+        true_gender = {"0": "male", "1": "female"}.get(row["gender"], row["gender"])
         for mode in ("crop", "detect"):
             start = time.perf_counter()
             result = client.predict(path, face_crop=(mode == "crop"), timeout=60)

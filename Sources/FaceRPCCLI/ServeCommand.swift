@@ -63,6 +63,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Threads each network run may use (default: all cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(help: "Threads for decoding, detection and alignment (default: all cores).")
+    var computeThreads: Int = ProcessInfo.processInfo.activeProcessorCount
+
     @Flag(help: .hidden)
     var enableDebugService = false
 
@@ -102,7 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         let registry = ModelRegistry.engine(modelsDirectory: models, threads: threads, logger: Logger(label: "facerpc.registry"))
         var predictConfiguration = PredictConfiguration()
-        predictConfiguration.computeThreads = threads
+        predictConfiguration.computeThreads = computeThreads
         let predict = PredictService(registry: registry, modelsDirectory: models, configuration: predictConfiguration,
                                      networkThreads: threads, logger: Logger(label: "facerpc.predict"))
         let server = FaceRPCServer(configuration: configuration, services: [predict],
