@@ -50,7 +50,7 @@ public final class FaceRPCConnection: Sendable {
                 channel = try await bootstrap.channelOption(.socketOption(.tcp_nodelay), value: 1).connect(host: host, port: port).get()
             }
         } catch {
-            throw RPCError(code: .unavailable, message: "cannot connect to \(endpoint): \(error)", cause: error)
+            throw RPCError(code: .unavailable, message: "cannot connect to \(endpoint): \(error)")
         }
         do {
             let handler = try await channel.eventLoop.submit {
