@@ -31,7 +31,7 @@ def default_photos(shared):
     return photos
 
 
-async def run_ours(target, photos, concurrency, connections, seconds):
+async def run_ours(target, photos, concurrency, connections, seconds, min_face_size=None):
     blobs = [open(p, "rb").read() for p in photos]
     clients = [facerpc.aio.Client(target) for _ in range(connections)]
     latencies, faces, errors = [], 0, 0
@@ -46,7 +46,7 @@ async def run_ours(target, photos, concurrency, connections, seconds):
             counter += 1
             start = time.perf_counter()
             try:
-                result = await client.predict(blob, timeout=60)
+                result = await client.predict(blob, timeout=60, min_face_size=min_face_size)
                 faces += len(result.faces)
             except facerpc.RpcError:
                 errors += 1
@@ -98,12 +98,13 @@ def main():
     parser.add_argument("--shared", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
     parser.add_argument("--photos", nargs="*")
     parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument("--min-face-size", type=float, help="facerpc's smallest face, pixels (server default 20)")
     args = parser.parse_args()
     target = args.target[5:] if args.target.startswith("unix:") else args.target
     photos = args.photos or default_photos(args.shared)
     print(f"{len(photos)} photos; facerpc: {args.concurrency} calls in flight on {args.connections} connections; "
           f"{args.seconds:g} s each")
-    ours = asyncio.run(run_ours(target, photos, args.concurrency, args.connections, args.seconds))
+    ours = asyncio.run(run_ours(target, photos, args.concurrency, args.connections, args.seconds, args.min_face_size))
     print("| system | photos/s | p50 ms | p99 ms | calls | errors |")
     print("|---|---|---|---|---|---|")
     print(f"| facerpc | {ours['photos_per_second']:.1f} | {ours['p50_ms']:.1f} | {ours['p99_ms']:.1f} | {ours['calls']} | {ours['errors']} |")
