@@ -21,6 +21,10 @@ public struct PackedConvolution: Sendable {
     let packedWeightsT: [Float]
     let channelPanels: Int
     let bias: [Float]
+    /// Offset of each of the `groupK` taps `(ci, ky, kx)` in the (zero-padded when
+    /// the geometry pads) input of one group: the transposed path's unfold is then
+    /// one load per value, no bounds checks.
+    let tapOffsets: [Int32]
 
     /// Which GEMM orientation a run uses.
     public enum Path: Sendable {
@@ -75,6 +79,23 @@ public struct PackedConvolution: Sendable {
             }
         }
         packedWeightsT = packedT
+        let plane = g.paddedInH * g.paddedInW
+        var taps = [Int32](repeating: 0, count: k)
+        for ci in 0..<g.groupInChannels {
+            for ky in 0..<g.kernelH {
+                for kx in 0..<g.kernelW {
+                    taps[(ci * g.kernelH + ky) * g.kernelW + kx] = Int32(ci * plane + ky * g.dilationH * g.paddedInW + kx * g.dilationW)
+                }
+            }
+        }
+        tapOffsets = taps
+    }
+
+    /// Scratch floats per sample of batch, on top of the per-thread scratch: the
+    /// zero-padded copy of the input that the transposed path unfolds from. Zero
+    /// for unpadded geometries (the path reads the input itself).
+    public var scratchPerSample: Int {
+        geometry.hasPadding ? geometry.inChannels * geometry.paddedInH * geometry.paddedInW : 0
     }
 
     /// Whether a run over `columns` output pixels (batch x outH x outW) is better
@@ -102,7 +123,8 @@ public struct PackedConvolution: Sendable {
     ///
     /// - Parameters:
     ///   - residual: optional tensor of the output's shape added before the activation.
-    ///   - scratch: at least `threads * scratchPerThread` floats.
+    ///   - scratch: at least `threads * scratchPerThread + batch * scratchPerSample` floats
+    ///     (the per-sample part is used only by the transposed path).
     ///   - threads: how many threads split the column panels (and row panels when
     ///     there are too few column panels to go round).
     public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
@@ -169,7 +191,29 @@ public struct PackedConvolution: Sendable {
         let perThread = scratchPerThread
         let kernel = tv.kernel
         let zeros = SIMD4<Float>()
+        // Unfolding by tap offsets reads a zero-padded copy of the input when the
+        // geometry pads, the input itself otherwise.
+        let ph = g.paddedInH, pw = g.paddedInW
+        var source = input
+        if g.hasPadding {
+            let padded = scratch + max(1, threads) * perThread
+            let planes = batch * g.inChannels
+            let padTasks = min(max(1, threads), planes)
+            parallelFor(padTasks) { t in
+                for plane in sliceRange(t, of: padTasks, count: planes) {
+                    let dst = padded + plane * ph * pw, src = input + plane * g.inH * g.inW
+                    dst.update(repeating: 0, count: ph * pw)
+                    for iy in 0..<g.inH {
+                        (dst + (iy + g.padTop) * pw + g.padLeft).update(from: src + iy * g.inW, count: g.inW)
+                    }
+                }
+            }
+            source = UnsafePointer(padded)
+        }
+        let byTaps = mr == 4 && !isPointwise
+        let samplePlane = g.inChannels * ph * pw
         packedWeightsT.withUnsafeBufferPointer { wbuf in
+          tapOffsets.withUnsafeBufferPointer { taps in
             bias.withUnsafeBufferPointer { bbuf in
                 parallelFor(tasks) { t in
                     let panels = scratch + t * perThread
@@ -182,7 +226,30 @@ public struct PackedConvolution: Sendable {
                             let grp = unit / pixelGroups, pg = unit % pixelGroups
                             let firstPanel = pg * groupSize
                             let panelCount = min(groupSize, pixelPanels - firstPanel)
-                            if unit != lastUnit {
+                            if unit != lastUnit && byTaps {
+                                // One load per value: column offsets (sample, output pixel) plus tap offsets.
+                                let groupBase = source + grp * g.groupInChannels * ph * pw
+                                for i in 0..<panelCount {
+                                    let j0 = (firstPanel + i) * mr
+                                    let nc = min(mr, columns - j0)
+                                    @inline(__always) func columnOffset(_ q: Int) -> Int {
+                                        let j = j0 + min(q, nc - 1)
+                                        let n = j / hw, p = j - n * hw
+                                        let oy = p / g.outW, ox = p - oy * g.outW
+                                        return n * samplePlane + oy * g.strideH * pw + ox * g.strideW
+                                    }
+                                    let s0 = groupBase + columnOffset(0), s1 = groupBase + columnOffset(1)
+                                    let s2 = groupBase + columnOffset(2), s3 = groupBase + columnOffset(3)
+                                    let d = panels + i * k * mr
+                                    let tp = taps.baseAddress!
+                                    for kk in 0..<k {
+                                        let o = Int(tp[kk])
+                                        UnsafeMutableRawPointer(d + 4 * kk).storeBytes(of: SIMD4<Float>(s0[o], s1[o], s2[o], s3[o]),
+                                                                                       as: SIMD4<Float>.self)
+                                    }
+                                }
+                                lastUnit = unit
+                            } else if unit != lastUnit {
                                 if g.outW < 8 && !isPointwise {
                                     unfoldGather(input: input, group: grp, firstColumn: firstPanel * mr,
                                                  columns: min(panelCount * mr, columns - firstPanel * mr),
@@ -221,6 +288,7 @@ public struct PackedConvolution: Sendable {
                     }
                 }
             }
+          }
         }
     }
 
