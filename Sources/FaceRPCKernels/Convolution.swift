@@ -178,11 +178,13 @@ public struct PackedConvolution: Sendable {
                                residual: UnsafePointer<Float>?, relu: Bool,
                                scratch: UnsafeMutablePointer<Float>, threads: Int) {
         let g = geometry
-        let tv = transposed
-        let mr = tv.mr, nr = tv.nr, k = g.groupK
         let hw = g.outH * g.outW
-        let coutG = g.groupOutChannels
         let columns = batch * hw
+        // 4-pixel tiles would pad 9 pixels to 12; 3-pixel ones (same weight panels) fit exactly.
+        let padded4 = (columns + 3) / 4 * 4
+        let tv = columns % 3 == 0 && 9 * padded4 > 10 * columns ? KernelRegistry.transposedGemm3 : transposed
+        let mr = tv.mr, nr = tv.nr, k = g.groupK
+        let coutG = g.groupOutChannels
         let pixelPanels = (columns + mr - 1) / mr
         let groupSize = Self.transposedPanelGroup
         let pixelGroups = (pixelPanels + groupSize - 1) / groupSize
@@ -210,7 +212,7 @@ public struct PackedConvolution: Sendable {
             }
             source = UnsafePointer(padded)
         }
-        let byTaps = mr == 4 && !isPointwise
+        let byTaps = (mr == 4 || mr == 3) && !isPointwise
         let samplePlane = g.inChannels * ph * pw
         packedWeightsT.withUnsafeBufferPointer { wbuf in
           tapOffsets.withUnsafeBufferPointer { taps in
@@ -239,13 +241,21 @@ public struct PackedConvolution: Sendable {
                                         return n * samplePlane + oy * g.strideH * pw + ox * g.strideW
                                     }
                                     let s0 = groupBase + columnOffset(0), s1 = groupBase + columnOffset(1)
-                                    let s2 = groupBase + columnOffset(2), s3 = groupBase + columnOffset(3)
+                                    let s2 = groupBase + columnOffset(2)
                                     let d = panels + i * k * mr
                                     let tp = taps.baseAddress!
-                                    for kk in 0..<k {
-                                        let o = Int(tp[kk])
-                                        UnsafeMutableRawPointer(d + 4 * kk).storeBytes(of: SIMD4<Float>(s0[o], s1[o], s2[o], s3[o]),
-                                                                                       as: SIMD4<Float>.self)
+                                    if mr == 4 {
+                                        let s3 = groupBase + columnOffset(3)
+                                        for kk in 0..<k {
+                                            let o = Int(tp[kk])
+                                            UnsafeMutableRawPointer(d + 4 * kk).storeBytes(of: SIMD4<Float>(s0[o], s1[o], s2[o], s3[o]),
+                                                                                           as: SIMD4<Float>.self)
+                                        }
+                                    } else {
+                                        for kk in 0..<k {
+                                            let o = Int(tp[kk])
+                                            d[3 * kk] = s0[o]; d[3 * kk + 1] = s1[o]; d[3 * kk + 2] = s2[o]
+                                        }
                                     }
                                 }
                                 lastUnit = unit
