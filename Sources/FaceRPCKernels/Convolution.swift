@@ -20,6 +20,10 @@ public struct PackedConvolution: Sendable {
     let transposed: GemmVariant
     let packedWeightsT: [Float]
     let channelPanels: Int
+    /// The 9-pixel transposed tile's weights, `[group][channelPanel][k][32]`; empty
+    /// unless some batch of at most 48 pixels is a multiple of 9 pixels.
+    let packedWeightsT9: [Float]
+    let channelPanels9: Int
     let bias: [Float]
     /// Offset of each of the `groupK` taps `(ci, ky, kx)` in the (zero-padded when
     /// the geometry pads) input of one group: the transposed path's unfold is then
@@ -79,6 +83,23 @@ public struct PackedConvolution: Sendable {
             }
         }
         packedWeightsT = packedT
+        // 9-pixel tiles: only when some small batch fills them exactly (3x3 or 6x6 outputs).
+        let hw = g.outH * g.outW
+        let nine = KernelRegistry.transposedGemm9
+        let packNine = coutG >= 16 && stride(from: hw, through: 48, by: hw).contains { $0 % nine.mr == 0 }
+        let cpanels9 = (coutG + nine.nr - 1) / nine.nr
+        channelPanels9 = cpanels9
+        var packed9 = [Float](repeating: 0, count: packNine ? g.groups * cpanels9 * k * nine.nr : 0)
+        if packNine {
+            for grp in 0..<g.groups {
+                for row in 0..<coutG {
+                    let co = grp * coutG + row
+                    let panel = grp * cpanels9 + row / nine.nr, c = row % nine.nr
+                    for kk in 0..<k { packed9[(panel * k + kk) * nine.nr + c] = weights[co * k + kk] }
+                }
+            }
+        }
+        packedWeightsT9 = packed9
         let plane = g.paddedInH * g.paddedInW
         var taps = [Int32](repeating: 0, count: k)
         for ci in 0..<g.groupInChannels {
@@ -116,7 +137,8 @@ public struct PackedConvolution: Sendable {
     /// for whichever orientation needs more.
     public var scratchPerThread: Int {
         max(geometry.groupK * variant.nr + variant.mr * variant.nr,
-            geometry.groupK * transposed.mr * Self.transposedPanelGroup + transposed.mr * transposed.nr)
+            geometry.groupK * transposed.mr * Self.transposedPanelGroup + transposed.mr * transposed.nr,
+            packedWeightsT9.isEmpty ? 0 : geometry.groupK * 9 * Self.ninePixelPanelGroup + 9 * 32)
     }
 
     /// Runs the convolution over `batch` samples.
@@ -169,6 +191,8 @@ public struct PackedConvolution: Sendable {
     /// Pixel panels of the transposed product unfolded together, so each weight
     /// panel (`k x 64`, often larger than L1) is streamed once per group of them.
     static let transposedPanelGroup = 12
+    /// The same for 9-pixel panels: 54 pixels, more than the path ever takes by itself.
+    static let ninePixelPanelGroup = 6
 
     /// `C[pixels x channels]`: 4-pixel im2col panels (the A side) times the
     /// transposed weight panels; bias, residual and ReLU in the scatter to NCHW.
@@ -180,19 +204,24 @@ public struct PackedConvolution: Sendable {
         let g = geometry
         let hw = g.outH * g.outW
         let columns = batch * hw
-        // 4-pixel tiles would pad 9 pixels to 12; 3-pixel ones (same weight panels) fit exactly.
+        // Multiples of 9 pixels (3x3, 6x6 outputs): 9-pixel tiles, so each weight vector
+        // loaded feeds 9 pixels. Else 4-pixel tiles, or 3-pixel ones (same weight panels)
+        // where 4 would pad the pixels by more than a tenth.
+        let useNine = columns % 9 == 0 && !packedWeightsT9.isEmpty
         let padded4 = (columns + 3) / 4 * 4
-        let tv = columns % 3 == 0 && 9 * padded4 > 10 * columns ? KernelRegistry.transposedGemm3 : transposed
+        let tv = useNine ? KernelRegistry.transposedGemm9
+            : columns % 3 == 0 && 9 * padded4 > 10 * columns ? KernelRegistry.transposedGemm3 : transposed
         let mr = tv.mr, nr = tv.nr, k = g.groupK
         let coutG = g.groupOutChannels
         let pixelPanels = (columns + mr - 1) / mr
-        let groupSize = Self.transposedPanelGroup
+        let groupSize = useNine ? Self.ninePixelPanelGroup : Self.transposedPanelGroup
         let pixelGroups = (pixelPanels + groupSize - 1) / groupSize
+        let channelPanels = useNine ? channelPanels9 : self.channelPanels
         let items = g.groups * pixelGroups * channelPanels
         let tasks = min(max(1, threads), items)
         let perThread = scratchPerThread
         let kernel = tv.kernel
-        let zeros = SIMD4<Float>()
+        let zeros = SIMD16<Float>()
         // Unfolding by tap offsets reads a zero-padded copy of the input when the
         // geometry pads, the input itself otherwise.
         let ph = g.paddedInH, pw = g.paddedInW
@@ -212,9 +241,9 @@ public struct PackedConvolution: Sendable {
             }
             source = UnsafePointer(padded)
         }
-        let byTaps = (mr == 4 || mr == 3) && !isPointwise
+        let byTaps = !isPointwise
         let samplePlane = g.inChannels * ph * pw
-        packedWeightsT.withUnsafeBufferPointer { wbuf in
+        (useNine ? packedWeightsT9 : packedWeightsT).withUnsafeBufferPointer { wbuf in
           tapOffsets.withUnsafeBufferPointer { taps in
             bias.withUnsafeBufferPointer { bbuf in
                 parallelFor(tasks) { t in
@@ -240,10 +269,20 @@ public struct PackedConvolution: Sendable {
                                         let oy = p / g.outW, ox = p - oy * g.outW
                                         return n * samplePlane + oy * g.strideH * pw + ox * g.strideW
                                     }
-                                    let s0 = groupBase + columnOffset(0), s1 = groupBase + columnOffset(1)
-                                    let s2 = groupBase + columnOffset(2)
                                     let d = panels + i * k * mr
                                     let tp = taps.baseAddress!
+                                    if mr == 9 {
+                                        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 9) { src in
+                                            for q in 0..<9 { src[q] = groupBase + columnOffset(q) }
+                                            for kk in 0..<k {
+                                                let o = Int(tp[kk])
+                                                for q in 0..<9 { d[9 * kk + q] = src[q][o] }
+                                            }
+                                        }
+                                        continue
+                                    }
+                                    let s0 = groupBase + columnOffset(0), s1 = groupBase + columnOffset(1)
+                                    let s2 = groupBase + columnOffset(2)
                                     if mr == 4 {
                                         let s3 = groupBase + columnOffset(3)
                                         for kk in 0..<k {
@@ -252,6 +291,7 @@ public struct PackedConvolution: Sendable {
                                                                                            as: SIMD4<Float>.self)
                                         }
                                     } else {
+                                        precondition(mr == 3, "transposed tiles are 3, 4 or 9 pixels")
                                         for kk in 0..<k {
                                             let o = Int(tp[kk])
                                             d[3 * kk] = s0[o]; d[3 * kk + 1] = s1[o]; d[3 * kk + 2] = s2[o]
