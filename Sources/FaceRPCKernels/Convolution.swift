@@ -358,6 +358,28 @@ public struct PackedConvolution: Sendable {
         }
         // A 1x1, stride-1, unpadded kernel reads each sample as one contiguous run.
         let pointwise = isPointwise
+        if !pointwise && ow < 8 && !g.hasPadding {
+            // Every tap of every column is inside the input: one load per value, from
+            // the column's offset plus the tap's (columns past `nc` repeat the last one).
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: nr) { cols in
+                let c = cols.baseAddress!
+                for q in 0..<nr {
+                    let j = j0 + min(q, nc - 1)
+                    let n = j / hw, p = j - n * hw
+                    let oy = p / ow, ox = p - oy * ow
+                    c[q] = n * g.inChannels * plane + oy * sh * inW + ox * sw
+                }
+                let base = input + grp * cinG * plane
+                tapOffsets.withUnsafeBufferPointer { taps in
+                    for kk in 0..<k {
+                        let src = base + Int(taps[kk])
+                        let d = dst + kk * nr
+                        for q in 0..<nr { d[q] = src[c[q]] }
+                    }
+                }
+            }
+            return
+        }
         if !pointwise && ow < 8 {
             unfoldGather(input: input, group: grp, firstColumn: j0, columns: nc, width: nr, into: dst)
             return
