@@ -318,6 +318,31 @@ public struct PackedWinogradConvolution: Sendable {
                     top.store(to: o); bottom.store(to: o + ow)
                     first += 8
                 }
+                // The same with runs of 4 (7 to 15 tiles a row: 14x14 and 7x7 outputs).
+                while first + 4 <= count {
+                    let e0 = offsets[jj + first]
+                    var run = e0 >= 0
+                    for t in 1..<4 where offsets[jj + first + t] != e0 + 2 * t { run = false }
+                    if !run { break }
+                    @inline(__always) func interleave(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+                        let x = UnsafeRawPointer(a).loadUnaligned(as: SIMD4<Float>.self)
+                        let z = UnsafeRawPointer(b).loadUnaligned(as: SIMD4<Float>.self)
+                        var r = SIMD8<Float>()
+                        for i in 0..<4 { r[2 * i] = x[i]; r[2 * i + 1] = z[i] }
+                        return r
+                    }
+                    var top = interleave(y + first, y + nr + first)
+                    var bottom = interleave(y + 2 * nr + first, y + 3 * nr + first)
+                    let o = output + e0 + co * plane
+                    if let residual {
+                        let rs = residual + e0 + co * plane
+                        top += SIMD8<Float>(loadFrom: rs); bottom += SIMD8<Float>(loadFrom: rs + ow)
+                    }
+                    let lov = SIMD8<Float>(repeating: lo)
+                    top.replace(with: lov, where: top .< lov); bottom.replace(with: lov, where: bottom .< lov)
+                    top.store(to: o); bottom.store(to: o + ow)
+                    first += 4
+                }
                 // Scatter each tile's 2x2 block; clipped tiles check every pixel.
                 for t in first..<count {
                     let encoded = offsets[jj + t]
