@@ -173,6 +173,11 @@ struct ExecutionPlan: Sendable {
                 let kind: StepKind
                 let packed = PackedConvolution(geometry: g, weights: s.weights, bias: s.bias, variant: gemm)
                 scratchFixedPerThread = max(scratchFixedPerThread, packed.scratchPerThread)
+                // The padded copy is for the transposed path, which small outputs take (if
+                // one sample's output is too large for it, so is every batch's).
+                if packed.prefersTransposed(columns: g.outH * g.outW) {
+                    scratchPerSample = max(scratchPerSample, packed.scratchPerSample)
+                }
                 if PackedWinogradConvolution.supports(g) {
                     let wino = PackedWinogradConvolution(geometry: g, weights: s.weights, bias: s.bias, variant: gemm)
                     scratchFixedPerThread = max(scratchFixedPerThread, wino.scratchPerThread)

@@ -20,7 +20,15 @@ public struct PackedConvolution: Sendable {
     let transposed: GemmVariant
     let packedWeightsT: [Float]
     let channelPanels: Int
+    /// The 9-pixel transposed tile's weights, `[group][channelPanel][k][32]`; empty
+    /// unless some batch of at most 48 pixels is a multiple of 9 pixels.
+    let packedWeightsT9: [Float]
+    let channelPanels9: Int
     let bias: [Float]
+    /// Offset of each of the `groupK` taps `(ci, ky, kx)` in the (zero-padded when
+    /// the geometry pads) input of one group: the transposed path's unfold is then
+    /// one load per value, no bounds checks.
+    let tapOffsets: [Int32]
 
     /// Which GEMM orientation a run uses.
     public enum Path: Sendable {
@@ -75,6 +83,40 @@ public struct PackedConvolution: Sendable {
             }
         }
         packedWeightsT = packedT
+        // 9-pixel tiles: only when some small batch fills them exactly (3x3 or 6x6 outputs).
+        let hw = g.outH * g.outW
+        let nine = KernelRegistry.transposedGemm9
+        let packNine = coutG >= 16 && stride(from: hw, through: 48, by: hw).contains { $0 % nine.mr == 0 }
+        let cpanels9 = (coutG + nine.nr - 1) / nine.nr
+        channelPanels9 = cpanels9
+        var packed9 = [Float](repeating: 0, count: packNine ? g.groups * cpanels9 * k * nine.nr : 0)
+        if packNine {
+            for grp in 0..<g.groups {
+                for row in 0..<coutG {
+                    let co = grp * coutG + row
+                    let panel = grp * cpanels9 + row / nine.nr, c = row % nine.nr
+                    for kk in 0..<k { packed9[(panel * k + kk) * nine.nr + c] = weights[co * k + kk] }
+                }
+            }
+        }
+        packedWeightsT9 = packed9
+        let plane = g.paddedInH * g.paddedInW
+        var taps = [Int32](repeating: 0, count: k)
+        for ci in 0..<g.groupInChannels {
+            for ky in 0..<g.kernelH {
+                for kx in 0..<g.kernelW {
+                    taps[(ci * g.kernelH + ky) * g.kernelW + kx] = Int32(ci * plane + ky * g.dilationH * g.paddedInW + kx * g.dilationW)
+                }
+            }
+        }
+        tapOffsets = taps
+    }
+
+    /// Scratch floats per sample of batch, on top of the per-thread scratch: the
+    /// zero-padded copy of the input that the transposed path unfolds from. Zero
+    /// for unpadded geometries (the path reads the input itself).
+    public var scratchPerSample: Int {
+        geometry.hasPadding ? geometry.inChannels * geometry.paddedInH * geometry.paddedInW : 0
     }
 
     /// Whether a run over `columns` output pixels (batch x outH x outW) is better
@@ -95,14 +137,16 @@ public struct PackedConvolution: Sendable {
     /// for whichever orientation needs more.
     public var scratchPerThread: Int {
         max(geometry.groupK * variant.nr + variant.mr * variant.nr,
-            geometry.groupK * transposed.mr * Self.transposedPanelGroup + transposed.mr * transposed.nr)
+            geometry.groupK * transposed.mr * Self.transposedPanelGroup + transposed.mr * transposed.nr,
+            packedWeightsT9.isEmpty ? 0 : geometry.groupK * 9 * Self.ninePixelPanelGroup + 9 * 32)
     }
 
     /// Runs the convolution over `batch` samples.
     ///
     /// - Parameters:
     ///   - residual: optional tensor of the output's shape added before the activation.
-    ///   - scratch: at least `threads * scratchPerThread` floats.
+    ///   - scratch: at least `threads * scratchPerThread + batch * scratchPerSample` floats
+    ///     (the per-sample part is used only by the transposed path).
     ///   - threads: how many threads split the column panels (and row panels when
     ///     there are too few column panels to go round).
     public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
@@ -147,6 +191,8 @@ public struct PackedConvolution: Sendable {
     /// Pixel panels of the transposed product unfolded together, so each weight
     /// panel (`k x 64`, often larger than L1) is streamed once per group of them.
     static let transposedPanelGroup = 12
+    /// The same for 9-pixel panels: 54 pixels, more than the path ever takes by itself.
+    static let ninePixelPanelGroup = 6
 
     /// `C[pixels x channels]`: 4-pixel im2col panels (the A side) times the
     /// transposed weight panels; bias, residual and ReLU in the scatter to NCHW.
@@ -156,20 +202,49 @@ public struct PackedConvolution: Sendable {
                                residual: UnsafePointer<Float>?, relu: Bool,
                                scratch: UnsafeMutablePointer<Float>, threads: Int) {
         let g = geometry
-        let tv = transposed
-        let mr = tv.mr, nr = tv.nr, k = g.groupK
         let hw = g.outH * g.outW
-        let coutG = g.groupOutChannels
         let columns = batch * hw
+        // Multiples of 9 pixels (3x3, 6x6 outputs): 9-pixel tiles, so each weight vector
+        // loaded feeds 9 pixels. Else 4-pixel tiles, or 3-pixel ones (same weight panels)
+        // where 4 would pad the pixels by more than a tenth.
+        let useNine = columns % 9 == 0 && !packedWeightsT9.isEmpty
+        let padded4 = (columns + 3) / 4 * 4
+        let tv = useNine ? KernelRegistry.transposedGemm9
+            : columns % 3 == 0 && 9 * padded4 > 10 * columns ? KernelRegistry.transposedGemm3 : transposed
+        let mr = tv.mr, nr = tv.nr, k = g.groupK
+        let coutG = g.groupOutChannels
         let pixelPanels = (columns + mr - 1) / mr
-        let groupSize = Self.transposedPanelGroup
+        let groupSize = useNine ? Self.ninePixelPanelGroup : Self.transposedPanelGroup
         let pixelGroups = (pixelPanels + groupSize - 1) / groupSize
+        let channelPanels = useNine ? channelPanels9 : self.channelPanels
         let items = g.groups * pixelGroups * channelPanels
         let tasks = min(max(1, threads), items)
         let perThread = scratchPerThread
         let kernel = tv.kernel
-        let zeros = SIMD4<Float>()
-        packedWeightsT.withUnsafeBufferPointer { wbuf in
+        let zeros = SIMD16<Float>()
+        // Unfolding by tap offsets reads a zero-padded copy of the input when the
+        // geometry pads, the input itself otherwise.
+        let ph = g.paddedInH, pw = g.paddedInW
+        var source = input
+        if g.hasPadding {
+            let padded = scratch + max(1, threads) * perThread
+            let planes = batch * g.inChannels
+            let padTasks = min(max(1, threads), planes)
+            parallelFor(padTasks) { t in
+                for plane in sliceRange(t, of: padTasks, count: planes) {
+                    let dst = padded + plane * ph * pw, src = input + plane * g.inH * g.inW
+                    dst.update(repeating: 0, count: ph * pw)
+                    for iy in 0..<g.inH {
+                        (dst + (iy + g.padTop) * pw + g.padLeft).update(from: src + iy * g.inW, count: g.inW)
+                    }
+                }
+            }
+            source = UnsafePointer(padded)
+        }
+        let byTaps = !isPointwise
+        let samplePlane = g.inChannels * ph * pw
+        (useNine ? packedWeightsT9 : packedWeightsT).withUnsafeBufferPointer { wbuf in
+          tapOffsets.withUnsafeBufferPointer { taps in
             bias.withUnsafeBufferPointer { bbuf in
                 parallelFor(tasks) { t in
                     let panels = scratch + t * perThread
@@ -182,7 +257,49 @@ public struct PackedConvolution: Sendable {
                             let grp = unit / pixelGroups, pg = unit % pixelGroups
                             let firstPanel = pg * groupSize
                             let panelCount = min(groupSize, pixelPanels - firstPanel)
-                            if unit != lastUnit {
+                            if unit != lastUnit && byTaps {
+                                // One load per value: column offsets (sample, output pixel) plus tap offsets.
+                                let groupBase = source + grp * g.groupInChannels * ph * pw
+                                for i in 0..<panelCount {
+                                    let j0 = (firstPanel + i) * mr
+                                    let nc = min(mr, columns - j0)
+                                    @inline(__always) func columnOffset(_ q: Int) -> Int {
+                                        let j = j0 + min(q, nc - 1)
+                                        let n = j / hw, p = j - n * hw
+                                        let oy = p / g.outW, ox = p - oy * g.outW
+                                        return n * samplePlane + oy * g.strideH * pw + ox * g.strideW
+                                    }
+                                    let d = panels + i * k * mr
+                                    let tp = taps.baseAddress!
+                                    if mr == 9 {
+                                        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 9) { src in
+                                            for q in 0..<9 { src[q] = groupBase + columnOffset(q) }
+                                            for kk in 0..<k {
+                                                let o = Int(tp[kk])
+                                                for q in 0..<9 { d[9 * kk + q] = src[q][o] }
+                                            }
+                                        }
+                                        continue
+                                    }
+                                    let s0 = groupBase + columnOffset(0), s1 = groupBase + columnOffset(1)
+                                    let s2 = groupBase + columnOffset(2)
+                                    if mr == 4 {
+                                        let s3 = groupBase + columnOffset(3)
+                                        for kk in 0..<k {
+                                            let o = Int(tp[kk])
+                                            UnsafeMutableRawPointer(d + 4 * kk).storeBytes(of: SIMD4<Float>(s0[o], s1[o], s2[o], s3[o]),
+                                                                                           as: SIMD4<Float>.self)
+                                        }
+                                    } else {
+                                        precondition(mr == 3, "transposed tiles are 3, 4 or 9 pixels")
+                                        for kk in 0..<k {
+                                            let o = Int(tp[kk])
+                                            d[3 * kk] = s0[o]; d[3 * kk + 1] = s1[o]; d[3 * kk + 2] = s2[o]
+                                        }
+                                    }
+                                }
+                                lastUnit = unit
+                            } else if unit != lastUnit {
                                 if g.outW < 8 && !isPointwise {
                                     unfoldGather(input: input, group: grp, firstColumn: firstPanel * mr,
                                                  columns: min(panelCount * mr, columns - firstPanel * mr),
@@ -221,6 +338,7 @@ public struct PackedConvolution: Sendable {
                     }
                 }
             }
+          }
         }
     }
 
@@ -240,6 +358,28 @@ public struct PackedConvolution: Sendable {
         }
         // A 1x1, stride-1, unpadded kernel reads each sample as one contiguous run.
         let pointwise = isPointwise
+        if !pointwise && ow < 8 && !g.hasPadding {
+            // Every tap of every column is inside the input: one load per value, from
+            // the column's offset plus the tap's (columns past `nc` repeat the last one).
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: nr) { cols in
+                let c = cols.baseAddress!
+                for q in 0..<nr {
+                    let j = j0 + min(q, nc - 1)
+                    let n = j / hw, p = j - n * hw
+                    let oy = p / ow, ox = p - oy * ow
+                    c[q] = n * g.inChannels * plane + oy * sh * inW + ox * sw
+                }
+                let base = input + grp * cinG * plane
+                tapOffsets.withUnsafeBufferPointer { taps in
+                    for kk in 0..<k {
+                        let src = base + Int(taps[kk])
+                        let d = dst + kk * nr
+                        for q in 0..<nr { d[q] = src[c[q]] }
+                    }
+                }
+            }
+            return
+        }
         if !pointwise && ow < 8 {
             unfoldGather(input: input, group: grp, firstColumn: j0, columns: nc, width: nr, into: dst)
             return

@@ -508,3 +508,146 @@ public func f32_gemm_4x64_simd16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: Unsa
     c32.replace(with: lo, where: c32 .< lo); c32.replace(with: hi, where: c32 .> hi); c32.store(to: c + 3 * ldc + 32)
     c33.replace(with: lo, where: c33 .< lo); c33.replace(with: hi, where: c33 .> hi); c33.store(to: c + 3 * ldc + 48)
 }
+
+/// `f32_gemm_3x64_simd16`: `C[3x64] = clamp(bias + A·B)` for one packed panel pair.
+///
+/// Lanes: 16; tile 3 rows x 4 vectors = 12 accumulators; step: 2 k per
+/// main-loop iteration, then one k. `a` is packed `[kc][3]`, `b` is packed `[kc][64]`,
+/// `bias` holds 3 values, `c` has row stride `ldc`. Rows and columns past the real
+/// matrix are zero in the packing, so there are no leftovers inside the tile: the
+/// caller handles partial tiles by passing a scratch tile as `c`. The transposed
+/// product's tile for outputs of 9 pixels (3x3 at batch 1), which 4-pixel tiles would pad by a third.
+@inline(__always)
+public func f32_gemm_3x64_simd16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ minValue: Float, _ maxValue: Float) {
+    var c00 = SIMD16<Float>(repeating: bias[0]); var c01 = c00; var c02 = c00; var c03 = c00
+    var c10 = SIMD16<Float>(repeating: bias[1]); var c11 = c10; var c12 = c10; var c13 = c10
+    var c20 = SIMD16<Float>(repeating: bias[2]); var c21 = c20; var c22 = c20; var c23 = c20
+    var a = a, b = b, k = kc
+    while k >= 2 {
+        let b0 = SIMD16<Float>(loadFrom: b + 0)
+        let b1 = SIMD16<Float>(loadFrom: b + 16)
+        let b2 = SIMD16<Float>(loadFrom: b + 32)
+        let b3 = SIMD16<Float>(loadFrom: b + 48)
+        do { let av = SIMD16<Float>(repeating: a[0]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1); c02 = c02.addingProduct(av, b2); c03 = c03.addingProduct(av, b3) }
+        do { let av = SIMD16<Float>(repeating: a[1]); c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1); c12 = c12.addingProduct(av, b2); c13 = c13.addingProduct(av, b3) }
+        do { let av = SIMD16<Float>(repeating: a[2]); c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1); c22 = c22.addingProduct(av, b2); c23 = c23.addingProduct(av, b3) }
+        do {
+            let b0 = SIMD16<Float>(loadFrom: b + 64)
+            let b1 = SIMD16<Float>(loadFrom: b + 80)
+            let b2 = SIMD16<Float>(loadFrom: b + 96)
+            let b3 = SIMD16<Float>(loadFrom: b + 112)
+            do { let av = SIMD16<Float>(repeating: a[3]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1); c02 = c02.addingProduct(av, b2); c03 = c03.addingProduct(av, b3) }
+            do { let av = SIMD16<Float>(repeating: a[4]); c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1); c12 = c12.addingProduct(av, b2); c13 = c13.addingProduct(av, b3) }
+            do { let av = SIMD16<Float>(repeating: a[5]); c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1); c22 = c22.addingProduct(av, b2); c23 = c23.addingProduct(av, b3) }
+        }
+        a += 6; b += 128; k -= 2
+    }
+    if k == 1 {
+        // leftovers
+        let b0 = SIMD16<Float>(loadFrom: b + 0)
+        let b1 = SIMD16<Float>(loadFrom: b + 16)
+        let b2 = SIMD16<Float>(loadFrom: b + 32)
+        let b3 = SIMD16<Float>(loadFrom: b + 48)
+        do { let av = SIMD16<Float>(repeating: a[0]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1); c02 = c02.addingProduct(av, b2); c03 = c03.addingProduct(av, b3) }
+        do { let av = SIMD16<Float>(repeating: a[1]); c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1); c12 = c12.addingProduct(av, b2); c13 = c13.addingProduct(av, b3) }
+        do { let av = SIMD16<Float>(repeating: a[2]); c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1); c22 = c22.addingProduct(av, b2); c23 = c23.addingProduct(av, b3) }
+    }
+    let lo = SIMD16<Float>(repeating: minValue), hi = SIMD16<Float>(repeating: maxValue)
+    c00.replace(with: lo, where: c00 .< lo); c00.replace(with: hi, where: c00 .> hi); c00.store(to: c + 0 * ldc + 0)
+    c01.replace(with: lo, where: c01 .< lo); c01.replace(with: hi, where: c01 .> hi); c01.store(to: c + 0 * ldc + 16)
+    c02.replace(with: lo, where: c02 .< lo); c02.replace(with: hi, where: c02 .> hi); c02.store(to: c + 0 * ldc + 32)
+    c03.replace(with: lo, where: c03 .< lo); c03.replace(with: hi, where: c03 .> hi); c03.store(to: c + 0 * ldc + 48)
+    c10.replace(with: lo, where: c10 .< lo); c10.replace(with: hi, where: c10 .> hi); c10.store(to: c + 1 * ldc + 0)
+    c11.replace(with: lo, where: c11 .< lo); c11.replace(with: hi, where: c11 .> hi); c11.store(to: c + 1 * ldc + 16)
+    c12.replace(with: lo, where: c12 .< lo); c12.replace(with: hi, where: c12 .> hi); c12.store(to: c + 1 * ldc + 32)
+    c13.replace(with: lo, where: c13 .< lo); c13.replace(with: hi, where: c13 .> hi); c13.store(to: c + 1 * ldc + 48)
+    c20.replace(with: lo, where: c20 .< lo); c20.replace(with: hi, where: c20 .> hi); c20.store(to: c + 2 * ldc + 0)
+    c21.replace(with: lo, where: c21 .< lo); c21.replace(with: hi, where: c21 .> hi); c21.store(to: c + 2 * ldc + 16)
+    c22.replace(with: lo, where: c22 .< lo); c22.replace(with: hi, where: c22 .> hi); c22.store(to: c + 2 * ldc + 32)
+    c23.replace(with: lo, where: c23 .< lo); c23.replace(with: hi, where: c23 .> hi); c23.store(to: c + 2 * ldc + 48)
+}
+
+/// `f32_gemm_9x32_simd16`: `C[9x32] = clamp(bias + A·B)` for one packed panel pair.
+///
+/// Lanes: 16; tile 9 rows x 2 vectors = 18 accumulators; step: 2 k per
+/// main-loop iteration, then one k. `a` is packed `[kc][9]`, `b` is packed `[kc][32]`,
+/// `bias` holds 9 values, `c` has row stride `ldc`. Rows and columns past the real
+/// matrix are zero in the packing, so there are no leftovers inside the tile: the
+/// caller handles partial tiles by passing a scratch tile as `c`. The transposed
+/// product's tile for 9-pixel multiples (3x3 and 6x6 outputs at batch 1): every
+/// weight vector loaded feeds 9 pixels, so a layer's weights stream once per 9 pixels.
+@inline(__always)
+public func f32_gemm_9x32_simd16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ minValue: Float, _ maxValue: Float) {
+    var c00 = SIMD16<Float>(repeating: bias[0]); var c01 = c00
+    var c10 = SIMD16<Float>(repeating: bias[1]); var c11 = c10
+    var c20 = SIMD16<Float>(repeating: bias[2]); var c21 = c20
+    var c30 = SIMD16<Float>(repeating: bias[3]); var c31 = c30
+    var c40 = SIMD16<Float>(repeating: bias[4]); var c41 = c40
+    var c50 = SIMD16<Float>(repeating: bias[5]); var c51 = c50
+    var c60 = SIMD16<Float>(repeating: bias[6]); var c61 = c60
+    var c70 = SIMD16<Float>(repeating: bias[7]); var c71 = c70
+    var c80 = SIMD16<Float>(repeating: bias[8]); var c81 = c80
+    var a = a, b = b, k = kc
+    while k >= 2 {
+        let b0 = SIMD16<Float>(loadFrom: b + 0)
+        let b1 = SIMD16<Float>(loadFrom: b + 16)
+        do { let av = SIMD16<Float>(repeating: a[0]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[1]); c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[2]); c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[3]); c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[4]); c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[5]); c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[6]); c60 = c60.addingProduct(av, b0); c61 = c61.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[7]); c70 = c70.addingProduct(av, b0); c71 = c71.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[8]); c80 = c80.addingProduct(av, b0); c81 = c81.addingProduct(av, b1) }
+        do {
+            let b0 = SIMD16<Float>(loadFrom: b + 32)
+            let b1 = SIMD16<Float>(loadFrom: b + 48)
+            do { let av = SIMD16<Float>(repeating: a[9]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[10]); c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[11]); c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[12]); c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[13]); c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[14]); c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[15]); c60 = c60.addingProduct(av, b0); c61 = c61.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[16]); c70 = c70.addingProduct(av, b0); c71 = c71.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[17]); c80 = c80.addingProduct(av, b0); c81 = c81.addingProduct(av, b1) }
+        }
+        a += 18; b += 64; k -= 2
+    }
+    if k == 1 {
+        // leftovers
+        let b0 = SIMD16<Float>(loadFrom: b + 0)
+        let b1 = SIMD16<Float>(loadFrom: b + 16)
+        do { let av = SIMD16<Float>(repeating: a[0]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[1]); c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[2]); c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[3]); c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[4]); c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[5]); c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[6]); c60 = c60.addingProduct(av, b0); c61 = c61.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[7]); c70 = c70.addingProduct(av, b0); c71 = c71.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: a[8]); c80 = c80.addingProduct(av, b0); c81 = c81.addingProduct(av, b1) }
+    }
+    let lo = SIMD16<Float>(repeating: minValue), hi = SIMD16<Float>(repeating: maxValue)
+    c00.replace(with: lo, where: c00 .< lo); c00.replace(with: hi, where: c00 .> hi); c00.store(to: c + 0 * ldc + 0)
+    c01.replace(with: lo, where: c01 .< lo); c01.replace(with: hi, where: c01 .> hi); c01.store(to: c + 0 * ldc + 16)
+    c10.replace(with: lo, where: c10 .< lo); c10.replace(with: hi, where: c10 .> hi); c10.store(to: c + 1 * ldc + 0)
+    c11.replace(with: lo, where: c11 .< lo); c11.replace(with: hi, where: c11 .> hi); c11.store(to: c + 1 * ldc + 16)
+    c20.replace(with: lo, where: c20 .< lo); c20.replace(with: hi, where: c20 .> hi); c20.store(to: c + 2 * ldc + 0)
+    c21.replace(with: lo, where: c21 .< lo); c21.replace(with: hi, where: c21 .> hi); c21.store(to: c + 2 * ldc + 16)
+    c30.replace(with: lo, where: c30 .< lo); c30.replace(with: hi, where: c30 .> hi); c30.store(to: c + 3 * ldc + 0)
+    c31.replace(with: lo, where: c31 .< lo); c31.replace(with: hi, where: c31 .> hi); c31.store(to: c + 3 * ldc + 16)
+    c40.replace(with: lo, where: c40 .< lo); c40.replace(with: hi, where: c40 .> hi); c40.store(to: c + 4 * ldc + 0)
+    c41.replace(with: lo, where: c41 .< lo); c41.replace(with: hi, where: c41 .> hi); c41.store(to: c + 4 * ldc + 16)
+    c50.replace(with: lo, where: c50 .< lo); c50.replace(with: hi, where: c50 .> hi); c50.store(to: c + 5 * ldc + 0)
+    c51.replace(with: lo, where: c51 .< lo); c51.replace(with: hi, where: c51 .> hi); c51.store(to: c + 5 * ldc + 16)
+    c60.replace(with: lo, where: c60 .< lo); c60.replace(with: hi, where: c60 .> hi); c60.store(to: c + 6 * ldc + 0)
+    c61.replace(with: lo, where: c61 .< lo); c61.replace(with: hi, where: c61 .> hi); c61.store(to: c + 6 * ldc + 16)
+    c70.replace(with: lo, where: c70 .< lo); c70.replace(with: hi, where: c70 .> hi); c70.store(to: c + 7 * ldc + 0)
+    c71.replace(with: lo, where: c71 .< lo); c71.replace(with: hi, where: c71 .> hi); c71.store(to: c + 7 * ldc + 16)
+    c80.replace(with: lo, where: c80 .< lo); c80.replace(with: hi, where: c80 .> hi); c80.store(to: c + 8 * ldc + 0)
+    c81.replace(with: lo, where: c81 .< lo); c81.replace(with: hi, where: c81 .> hi); c81.store(to: c + 8 * ldc + 16)
+}

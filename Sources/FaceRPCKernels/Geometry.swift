@@ -29,6 +29,11 @@ public struct ConvGeometry: Sendable, Equatable {
     public var outH: Int { (inH + padTop + padBottom - dilationH * (kernelH - 1) - 1) / strideH + 1 }
     public var outW: Int { (inW + padLeft + padRight - dilationW * (kernelW - 1) - 1) / strideW + 1 }
     /// Output channels of one group (GEMM rows).
+    /// Input extent with the padding on both sides.
+    public var paddedInH: Int { inH + padTop + padBottom }
+    public var paddedInW: Int { inW + padLeft + padRight }
+    public var hasPadding: Bool { padTop != 0 || padLeft != 0 || padBottom != 0 || padRight != 0 }
+
     public var groupOutChannels: Int { outChannels / groups }
     /// Input channels of one group.
     public var groupInChannels: Int { inChannels / groups }

@@ -63,6 +63,8 @@ public enum KernelRegistry {
             f32_gemm_4x48_simd16($0, $1, $2, $3, $4, $5, $6, $7)
         },
         GemmVariant(name: "f32_gemm_4x64_simd16", mr: 4, nr: 64) { f32_gemm_4x64_simd16($0, $1, $2, $3, $4, $5, $6, $7) },
+        GemmVariant(name: "f32_gemm_3x64_simd16", mr: 3, nr: 64) { f32_gemm_3x64_simd16($0, $1, $2, $3, $4, $5, $6, $7) },
+        GemmVariant(name: "f32_gemm_9x32_simd16", mr: 9, nr: 32) { f32_gemm_9x32_simd16($0, $1, $2, $3, $4, $5, $6, $7) },
         GemmVariant(name: "f32_gemm_8x16_simd16", mr: 8, nr: 16) { f32_gemm_8x16_simd16($0, $1, $2, $3, $4, $5, $6, $7) },
         GemmVariant(name: "f32_gemm_8x16_simd8", mr: 8, nr: 16) { f32_gemm_8x16_simd8($0, $1, $2, $3, $4, $5, $6, $7) },
     ]
@@ -73,6 +75,14 @@ public enum KernelRegistry {
     /// The variant for the transposed product of small-output layers: 4 pixels x
     /// 64 output channels per tile, so a 3x3 output at batch 1 fills whole tiles.
     public static var transposedGemm: GemmVariant { gemmVariants.first { $0.name == "f32_gemm_4x64_simd16" }! }
+
+    /// The transposed product's tile for pixel counts that are a multiple of 3 but
+    /// not of 4 (a 3x3 output at batch 1): 3 pixels x 64 channels, same weight packing.
+    public static var transposedGemm3: GemmVariant { gemmVariants.first { $0.name == "f32_gemm_3x64_simd16" }! }
+
+    /// The transposed product's tile for multiples of 9 pixels (3x3 and 6x6 outputs
+    /// at batch 1): 9 pixels x 32 channels, so each weight vector feeds 9 pixels.
+    public static var transposedGemm9: GemmVariant { gemmVariants.first { $0.name == "f32_gemm_9x32_simd16" }! }
 
     public static let fullyConnectedVariants: [FullyConnectedVariant] = [
         FullyConnectedVariant(name: "f32_fc_4x4_simd16") { f32_fc_4x4_simd16($0, $1, $2, $3, $4, $5, $6, $7, $8) },

@@ -1,14 +1,29 @@
 import Dispatch
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#else
+import Darwin
+#endif
 
-/// Runs `body(t)` for `t` in `0..<tasks`, on up to `tasks` threads of the
-/// shared Dispatch pool; returns when all are done. One task runs inline, so
-/// single-threaded inference never touches Dispatch.
+/// Runs `body(t)` for `t` in `0..<tasks` and returns when all are done. One task
+/// runs inline, so single-threaded inference never touches another thread.
+///
+/// Several tasks go to ``SpinPool``: persistent workers that spin briefly
+/// between jobs, so a batch-1 network's dozens of per-layer barriers cost well
+/// under a microsecond each instead of a Dispatch wake-up. Tasks are claimed
+/// dynamically, so when the other threads are descheduled (a shared machine) the
+/// caller runs the tasks itself rather than waiting for them. While the pool is
+/// busy with another caller's job, the call goes to Dispatch.
 @inline(__always)
 public func parallelFor(_ tasks: Int, _ body: (Int) -> Void) {
     if tasks <= 1 {
         if tasks == 1 { body(0) }
         return
     }
+    if SpinPool.shared.run(tasks, body) { return }
     // The tasks write disjoint slices of buffers owned by the caller, and
     // concurrentPerform returns only after all of them finish, so handing the
     // non-Sendable body (it captures raw pointers) to the pool is safe.
@@ -21,4 +36,121 @@ public func parallelFor(_ tasks: Int, _ body: (Int) -> Void) {
 @inline(__always)
 public func sliceRange(_ t: Int, of tasks: Int, count: Int) -> Range<Int> {
     (t * count / tasks)..<((t + 1) * count / tasks)
+}
+
+/// One job at a time over persistent worker threads (started on first use, at
+/// most ``maxWorkers``).
+///
+/// Protocol: the caller stores the job's body, resets `done`, then publishes the
+/// job with one atomic store of `ticket` = epoch << 32 | tasks << 16 | next
+/// index. Everyone (caller included) claims task indices by compare-and-swap on
+/// `ticket`; a successful claim proves the job is still the current one, and it
+/// stays current until that task is counted in `done`, so reading `body` after a
+/// claim is safe. Idle workers spin on `ticket` for a while, then sleep on a
+/// condition variable; the caller broadcasts after publishing, holding the mutex
+/// the sleepers check `ticket` under, so no wake-up is lost.
+///
+/// `@unchecked Sendable`: `body` is written only by the caller that holds
+/// `busy`, before the publishing store, and read only under a claim as above;
+/// the mutex and condition variable are only used through pthread calls.
+final class SpinPool: @unchecked Sendable {
+    static let shared = SpinPool()
+    static let maxWorkers = 63
+    /// Spins of an idle worker before it sleeps (roughly 50-100 µs).
+    static let spinsBeforeSleep = 20_000
+
+    private let busy = Atomic<Bool>(false)
+    private let ticket = Atomic<UInt64>(0)
+    private let done = Atomic<Int>(0)
+    private let workers = Atomic<Int>(0)
+    private nonisolated(unsafe) var body: ((Int) -> Void)? = nil
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let cond: UnsafeMutablePointer<pthread_cond_t>
+
+    private init() {
+        mutex = .allocate(capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+        cond = .allocate(capacity: 1)
+        cond.initialize(to: pthread_cond_t())
+        pthread_cond_init(cond, nil)
+    }
+
+    /// Runs the job and returns true, or returns false at once when another job
+    /// holds the pool or `tasks` is out of range.
+    func run(_ tasks: Int, _ work: (Int) -> Void) -> Bool {
+        guard tasks <= Self.maxWorkers + 1 else { return false }
+        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
+        defer { busy.store(false, ordering: .releasing) }
+        startWorkers(tasks - 1)
+        withoutActuallyEscaping(work) { escapable in
+            body = escapable
+            done.store(0, ordering: .relaxed)
+            let epoch = (ticket.load(ordering: .relaxed) >> 32) &+ 1
+            ticket.store((epoch << 32) | UInt64(tasks) << 16, ordering: .releasing)
+            pthread_mutex_lock(mutex)
+            pthread_cond_broadcast(cond)
+            pthread_mutex_unlock(mutex)
+            while let t = claim(epoch: epoch) {
+                escapable(t)
+                done.add(1, ordering: .releasing)
+            }
+            var spins = 0
+            while done.load(ordering: .acquiring) < tasks {
+                spins += 1
+                if spins > 1000 { sched_yield() }
+            }
+            body = nil
+        }
+        return true
+    }
+
+    /// The next unclaimed task of job `epoch`, or nil when there is none.
+    @inline(__always)
+    private func claim(epoch: UInt64) -> Int? {
+        var current = ticket.load(ordering: .acquiring)
+        while true {
+            let index = current & 0xFFFF, tasks = (current >> 16) & 0xFFFF
+            guard current >> 32 == epoch, index < tasks else { return nil }
+            let (exchanged, original) = ticket.compareExchange(expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
+            if exchanged { return Int(index) }
+            current = original
+        }
+    }
+
+    private func startWorkers(_ wanted: Int) {
+        while true {
+            let have = workers.load(ordering: .relaxed)
+            if have >= min(wanted, Self.maxWorkers) { return }
+            if workers.compareExchange(expected: have, desired: have + 1, ordering: .relaxed).exchanged {
+                var thread = pthread_t()
+                pthread_create(&thread, nil, { _ in SpinPool.shared.workerLoop(); return nil }, nil)
+                pthread_detach(thread)
+            }
+        }
+    }
+
+    private func workerLoop() -> Never {
+        var seen = ticket.load(ordering: .acquiring) >> 32
+        while true {
+            // Wait for a new job: spin, then sleep.
+            var spins = 0
+            var epoch = ticket.load(ordering: .acquiring) >> 32
+            while epoch == seen {
+                spins += 1
+                if spins >= Self.spinsBeforeSleep {
+                    pthread_mutex_lock(mutex)
+                    while ticket.load(ordering: .acquiring) >> 32 == seen { pthread_cond_wait(cond, mutex) }
+                    pthread_mutex_unlock(mutex)
+                    spins = 0
+                }
+                epoch = ticket.load(ordering: .acquiring) >> 32
+            }
+            seen = epoch
+            while let t = claim(epoch: epoch) {
+                body!(t)
+                done.add(1, ordering: .releasing)
+            }
+        }
+    }
 }

@@ -22,9 +22,25 @@ public enum Pooling {
         let oh = g.outH, ow = g.outW, inH = g.inH, inW = g.inW
         let planes = batch * g.channels
         let tasks = Swift.max(1, Swift.min(threads, planes))
+        // Unpadded windows that all lie inside the input (floor mode, the usual
+        // case): the horizontal window runs 16 outputs per vector, and every
+        // window has the same size.
+        let vectorRows = g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0
+            && (g.strideW == 1 || g.strideW == 2)
+            && (ow - 1) * g.strideW + g.kernelW <= inW && (oh - 1) * g.strideH + g.kernelH <= inH
+        // The vector path reads whole 16-output blocks (32 inputs at stride 2) past the
+        // row's end; the row buffer is long enough that those reads stay inside it.
+        let blocks = (ow + 15) / 16
+        let capacity = vectorRows ? Swift.max(inW, (blocks - 1) * 16 * g.strideW + g.kernelW - 1 + 16 * g.strideW) : inW
         parallelFor(tasks) { t in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: inW) { rowBuf in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: capacity) { rowBuf in
                 let row = rowBuf.baseAddress!
+                if vectorRows {
+                    row.initialize(repeating: 0, count: capacity)
+                    vectorPool(input, output, planes: sliceRange(t, of: tasks, count: planes), geometry: g,
+                               row: row, max: isMax)
+                    return
+                }
                 for plane in sliceRange(t, of: tasks, count: planes) {
                     let src = input + plane * inH * inW
                     let dst = output + plane * oh * ow
@@ -58,6 +74,55 @@ public enum Pooling {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// Pooling for unpadded windows inside the input, stride 1 or 2 across:
+    /// each output row reduces its input rows vertically into `row`, then 16
+    /// outputs at a time horizontally (stride 2 takes the even lanes of 32-wide loads).
+    @inline(__always)
+    private static func vectorPool(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
+                                   planes: Range<Int>, geometry g: PoolGeometry,
+                                   row: UnsafeMutablePointer<Float>, max isMax: Bool) {
+        let oh = g.outH, ow = g.outW, inH = g.inH, inW = g.inW
+        let kh = g.kernelH, kw = g.kernelW, sw = g.strideW
+        let scale = SIMD16<Float>(repeating: 1 / Float(kh * kw))
+        for plane in planes {
+            let src = input + plane * inH * inW
+            let dst = output + plane * oh * ow
+            for y in 0..<oh {
+                let y0 = y * g.strideH
+                row.update(from: src + y0 * inW, count: inW)
+                for iy in (y0 + 1)..<(y0 + kh) {
+                    if isMax {
+                        f32_vmax_simd16(inW, row, src + iy * inW, row)
+                    } else {
+                        f32_vadd_clamp_simd16(inW, row, src + iy * inW, row, -.infinity)
+                    }
+                }
+                let out = dst + y * ow
+                var x = 0
+                while x < ow {
+                    @inline(__always) func tap(_ kx: Int) -> SIMD16<Float> {
+                        let p = row + x * sw + kx
+                        return sw == 1 ? SIMD16(loadFrom: p) : UnsafeRawPointer(p).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+                    }
+                    var acc = tap(0)
+                    for kx in 1..<kw {
+                        // A compare and blend: the standard library's pointwiseMax goes lane by lane.
+                        let v = tap(kx)
+                        acc = isMax ? acc.replacing(with: v, where: acc .< v) : acc + v
+                    }
+                    if !isMax { acc *= scale }
+                    let n = Swift.min(16, ow - x)
+                    if n == 16 {
+                        acc.store(to: out + x)
+                    } else {
+                        for i in 0..<n { out[x + i] = acc[i] }
+                    }
+                    x += 16
                 }
             }
         }

@@ -291,8 +291,60 @@ public struct PackedWinogradConvolution: Sendable {
                 (bv + a1 - a2 - a3).store(to: y + nr)
                 (bv + b0 + b1 + b2).store(to: y + 2 * nr)
                 (bv + b1 - b2 - b3).store(to: y + 3 * nr)
+                // Runs of 8 unclipped tiles side by side in one tile row: their 2x2
+                // blocks interleave into two 16-wide output rows.
+                let count = min(16, nc - jj)
+                var first = 0
+                while first + 8 <= count {
+                    let e0 = offsets[jj + first]
+                    var run = e0 >= 0
+                    for t in 1..<8 where offsets[jj + first + t] != e0 + 2 * t { run = false }
+                    if !run { break }
+                    @inline(__always) func interleave(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>) -> SIMD16<Float> {
+                        let x = SIMD8<Float>(loadFrom: a), z = SIMD8<Float>(loadFrom: b)
+                        var r = SIMD16<Float>()
+                        for i in 0..<8 { r[2 * i] = x[i]; r[2 * i + 1] = z[i] }
+                        return r
+                    }
+                    var top = interleave(y + first, y + nr + first)
+                    var bottom = interleave(y + 2 * nr + first, y + 3 * nr + first)
+                    let o = output + e0 + co * plane
+                    if let residual {
+                        let rs = residual + e0 + co * plane
+                        top += SIMD16<Float>(loadFrom: rs); bottom += SIMD16<Float>(loadFrom: rs + ow)
+                    }
+                    let lov = SIMD16<Float>(repeating: lo)
+                    top.replace(with: lov, where: top .< lov); bottom.replace(with: lov, where: bottom .< lov)
+                    top.store(to: o); bottom.store(to: o + ow)
+                    first += 8
+                }
+                // The same with runs of 4 (7 to 15 tiles a row: 14x14 and 7x7 outputs).
+                while first + 4 <= count {
+                    let e0 = offsets[jj + first]
+                    var run = e0 >= 0
+                    for t in 1..<4 where offsets[jj + first + t] != e0 + 2 * t { run = false }
+                    if !run { break }
+                    @inline(__always) func interleave(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+                        let x = UnsafeRawPointer(a).loadUnaligned(as: SIMD4<Float>.self)
+                        let z = UnsafeRawPointer(b).loadUnaligned(as: SIMD4<Float>.self)
+                        var r = SIMD8<Float>()
+                        for i in 0..<4 { r[2 * i] = x[i]; r[2 * i + 1] = z[i] }
+                        return r
+                    }
+                    var top = interleave(y + first, y + nr + first)
+                    var bottom = interleave(y + 2 * nr + first, y + 3 * nr + first)
+                    let o = output + e0 + co * plane
+                    if let residual {
+                        let rs = residual + e0 + co * plane
+                        top += SIMD8<Float>(loadFrom: rs); bottom += SIMD8<Float>(loadFrom: rs + ow)
+                    }
+                    let lov = SIMD8<Float>(repeating: lo)
+                    top.replace(with: lov, where: top .< lov); bottom.replace(with: lov, where: bottom .< lov)
+                    top.store(to: o); bottom.store(to: o + ow)
+                    first += 4
+                }
                 // Scatter each tile's 2x2 block; clipped tiles check every pixel.
-                for t in 0..<min(16, nc - jj) {
+                for t in first..<count {
                     let encoded = offsets[jj + t]
                     let y00 = y[t], y01 = y[nr + t], y10 = y[2 * nr + t], y11 = y[3 * nr + t]
                     if encoded >= 0 {

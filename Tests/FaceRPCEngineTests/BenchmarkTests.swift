@@ -72,7 +72,7 @@ struct Benchmarks {
                     runs.append(("im2col \(v.name)", threads * conv.scratchPerThread, { conv.run(input: x, output: $0, batch: batch, residual: nil, relu: true, scratch: $1, threads: threads, path: .standard) }))
                 }
                 let conv = PackedConvolution(geometry: g, weights: w, bias: b)
-                runs.append(("im2col transposed f32_gemm_4x64_simd16", threads * conv.scratchPerThread, { conv.run(input: x, output: $0, batch: batch, residual: nil, relu: true, scratch: $1, threads: threads, path: .transposed) }))
+                runs.append(("im2col transposed f32_gemm_4x64_simd16", threads * conv.scratchPerThread + batch * conv.scratchPerSample, { conv.run(input: x, output: $0, batch: batch, residual: nil, relu: true, scratch: $1, threads: threads, path: .transposed) }))
                 if PackedWinogradConvolution.supports(g) {
                     let wino = PackedWinogradConvolution(geometry: g, weights: w, bias: b)
                     runs.append(("winograd f32_gemm_8x32_simd16", threads * wino.scratchPerThread + batch * wino.scratchPerSample, { wino.run(input: x, output: $0, batch: batch, residual: nil, relu: true, scratch: $1, threads: threads) }))

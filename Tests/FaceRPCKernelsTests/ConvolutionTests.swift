@@ -19,6 +19,12 @@ let convCases: [(String, ConvGeometry)] = [
                                             strideH: 2, strideW: 2, padTop: 1, padLeft: 2, padBottom: 0, padRight: 1)),
     ("5x5 pad 2 wide", ConvGeometry(inChannels: 3, outChannels: 8, inH: 5, inW: 37, kernelH: 5, kernelW: 5,
                                     padTop: 2, padLeft: 2, padBottom: 2, padRight: 2)),
+    // Shapes of the age net's small late layers (narrower): the transposed path's
+    // tap-offset unfold over a padded copy, and straight from an unpadded input.
+    ("3x3 output pad 1", ConvGeometry(inChannels: 24, outChannels: 70, inH: 3, inW: 3, kernelH: 3, kernelW: 3,
+                                      padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)),
+    ("3x3 stride 2 to 6x6", ConvGeometry(inChannels: 5, outChannels: 33, inH: 14, inW: 14, kernelH: 3, kernelW: 3,
+                                         strideH: 2, strideW: 2)),
 ]
 
 @Suite("Convolution (im2col panels + GEMM)")
@@ -38,7 +44,7 @@ struct ConvolutionTests {
                                                    (true, true, .standard), (false, true, .standard),
                                                    (false, false, .transposed), (true, true, .transposed)] {
                     var y = [Float](repeating: .nan, count: outCount)
-                    var scratch = [Float](repeating: 0, count: threads * conv.scratchPerThread)
+                    var scratch = [Float](repeating: .nan, count: threads * conv.scratchPerThread + batch * conv.scratchPerSample)
                     scratch.withUnsafeMutableBufferPointer { s in
                         y.withUnsafeMutableBufferPointer { yb in
                             res.withUnsafeBufferPointer { rb in

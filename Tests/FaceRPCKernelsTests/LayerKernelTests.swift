@@ -37,6 +37,13 @@ struct LayerKernelTests {
             PoolGeometry(channels: 2, inH: 8, inW: 9, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1,
                          padTop: 1, padLeft: 1, padBottom: 1, padRight: 1, countIncludePad: false),
             PoolGeometry(channels: 1, inH: 40, inW: 37, kernelH: 2, kernelW: 2, strideH: 2, strideW: 2),
+            // Unpadded, windows inside the input: the vector path (the age net's
+            // 3x3/2 max pool on 29x29 and 2x2/2 average pools), odd and wide rows.
+            PoolGeometry(channels: 5, inH: 29, inW: 29, kernelH: 3, kernelW: 3, strideH: 2, strideW: 2),
+            PoolGeometry(channels: 3, inH: 14, inW: 14, kernelH: 2, kernelW: 2, strideH: 2, strideW: 2),
+            PoolGeometry(channels: 2, inH: 7, inW: 71, kernelH: 3, kernelW: 2, strideH: 1, strideW: 2),
+            PoolGeometry(channels: 2, inH: 6, inW: 37, kernelH: 2, kernelW: 3, strideH: 2, strideW: 1),
+            PoolGeometry(channels: 1, inH: 3, inW: 1, kernelH: 1, kernelW: 1, strideH: 1, strideW: 1),
         ]
         for g in cases {
             #expect(g.isValid)

@@ -19,6 +19,10 @@ struct WinogradTests {
                          padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),
             ConvGeometry(inChannels: 3, outChannels: 8, inH: 6, inW: 16, kernelH: 3, kernelW: 3,
                          padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),
+            // 16 tiles a row and an odd height: whole 8-tile runs stored as two
+            // 16-wide rows, clipped bottom tiles scattered one by one.
+            ConvGeometry(inChannels: 4, outChannels: 6, inH: 5, inW: 32, kernelH: 3, kernelW: 3,
+                         padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),
         ]
         for g in cases {
             #expect(PackedWinogradConvolution.supports(g))
