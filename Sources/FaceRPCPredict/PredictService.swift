@@ -190,8 +190,7 @@ public final class PredictService: RPCService, Sendable {
             }
         }
         response.isHuman = count > 0
-        timings.totalMs = Float(Double(started.duration(to: .now).components.attoseconds) * 1e-15
-                                + Double(started.duration(to: .now).components.seconds) * 1000)
+        timings.totalMs = Float(BatchQueue.seconds(started.duration(to: .now)) * 1000)
         response.timings = timings
         return response
     }
