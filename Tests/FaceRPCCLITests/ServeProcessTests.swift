@@ -31,7 +31,7 @@ import Testing
             unixPath = folder + "/serve.sock"
             process.executableURL = URL(fileURLWithPath: ServeProcessTests.binary)
             process.arguments = ["serve", "--unix", unixPath, "--tcp", "127.0.0.1:0", "--models", folder + "/models",
-                                 "--enable-debug-service", "--log-level", "warning"] + extraArguments
+                                 "--enable-debug-service", "--log-level", "critical"] + extraArguments
             process.standardOutput = output
             try process.run()
             // Readiness: one "listening on" line per listener.

