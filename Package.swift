@@ -2,7 +2,7 @@
 // The layers, bottom up (each folder under Sources/ is one room):
 //   C*              generated protobuf-c code and C shims; each is imported by exactly one Swift module
 //   FaceRPCProtos   Swift value types for Protos/facerpc/v1, converted to and from protobuf-c
-//   FaceRPCCore     status codes, RPCError, method names, limits, deadlines; no NIO, no codec
+//   FaceRPCCore     status codes, RPCError, method names, limits, endpoints, SHA-256; no NIO, no codec
 //   FaceRPCWire     length-prefixed framing and envelope codec on NIOCore (no syscalls)
 //   FaceRPCKernels  handwritten SIMD kernels (conv, GEMM, pooling, LRN, ...)
 //   FaceRPCEngine   network graphs, buffer planning, execution, native weight format
@@ -105,7 +105,7 @@ let package = Package(
         ),
         .target(
             name: "FaceRPCDetection",
-            dependencies: ["FaceRPCImage", "FaceRPCEngine", "FaceRPCONNX"],
+            dependencies: ["FaceRPCCore", "FaceRPCImage", "FaceRPCEngine", "FaceRPCONNX"],
             swiftSettings: swiftSettings + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
 
@@ -150,6 +150,7 @@ let package = Package(
         ),
 
         // MARK: Tests (the tree mirrors Sources/)
+        .testTarget(name: "FaceRPCCoreTests", dependencies: ["FaceRPCCore"]),
         .testTarget(name: "FaceRPCProtosTests", dependencies: ["FaceRPCProtos"]),
         .testTarget(name: "FaceRPCWireTests", dependencies: [
             "FaceRPCWire", "FaceRPCCore", "FaceRPCProtos",

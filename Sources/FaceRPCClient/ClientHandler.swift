@@ -26,8 +26,7 @@ final class ClientHandler: ChannelInboundHandler {
             return
         }
         let this = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let (seconds, atto) = localLimit.components
-        let timer = context.eventLoop.scheduleTask(in: .nanoseconds(seconds * 1_000_000_000 + atto / 1_000_000_000)) {
+        let timer = context.eventLoop.scheduleTask(in: TimeAmount(localLimit)) {
             this.value.localDeadline(callID: callID)
         }
         pending[callID] = .unary(promise, timer)

@@ -34,7 +34,7 @@ public final class FaceRPCConnection: Sendable {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(RPCError) -> FaceRPCConnection {
         let bootstrap = ClientBootstrap(group: group)
-            .connectTimeout(TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
+            .connectTimeout(TimeAmount(timeout))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameToMessageDecoder(maxFrameBytes: maxFrameBytes)))
@@ -129,8 +129,7 @@ public final class FaceRPCConnection: Sendable {
         envelope.method = method
         envelope.payload = request
         if let timeout {
-            let (seconds, atto) = timeout.components
-            envelope.timeoutMicros = UInt64(max(1, seconds * 1_000_000 + atto / 1_000_000_000_000))
+            envelope.timeoutMicros = UInt64(max(1, timeout.inNanoseconds / 1000))
         }
         envelope.metadata = metadata.map { item in
             var entry = MetadataEntry()

@@ -1,3 +1,4 @@
+import FaceRPCCore
 import FaceRPCEngine
 import FaceRPCONNX
 import Foundation
@@ -107,7 +108,7 @@ struct MTCNNNet: Sendable {
         } catch {
             throw FaceDetectorError("cannot read \(weightsPath): \(error)")
         }
-        let digest = SHA256Digest.hex(of: bytes)
+        let digest = SHA256.hex(SHA256.hash(bytes))
         try check(digest == manifest.sha256.lowercased(),
                   "\(manifest.weights) has SHA-256 \(digest), the manifest records \(manifest.sha256)")
         let graph: Graph

@@ -119,8 +119,7 @@ final class BatchQueue: @unchecked Sendable {
         while queued < configuration.maxBatch {
             let left = ContinuousClock.now.duration(to: closeAt)
             if left <= .zero { break }
-            let (seconds, attoseconds) = left.components
-            _ = condition.wait(until: Date(timeIntervalSinceNow: Double(seconds) + Double(attoseconds) * 1e-18))
+            _ = condition.wait(until: Date(timeIntervalSinceNow: left.inSeconds))
         }
         // Whole items only; an item larger than maxBatch runs on its own.
         var taken = 0
@@ -167,14 +166,14 @@ final class BatchQueue: @unchecked Sendable {
         do {
             let output = try serving.model.run(input, batch: total)
             let finished = ContinuousClock.now
-            let runSeconds = Self.seconds(started.duration(to: finished))
+            let runSeconds = started.duration(to: finished).inSeconds
             var offset = 0
             for item in runnable {
                 let slice = Array(output[offset..<(offset + item.count * outputSize)])
                 offset += item.count * outputSize
                 item.continuation.resume(returning: .success(DynamicBatcher.Output(
                     values: slice, outputSize: outputSize, version: serving.descriptor.version,
-                    queueSeconds: Self.seconds(item.enqueued.duration(to: started)), runSeconds: runSeconds,
+                    queueSeconds: item.enqueued.duration(to: started).inSeconds, runSeconds: runSeconds,
                     batchSize: total)))
             }
         } catch {
@@ -182,10 +181,5 @@ final class BatchQueue: @unchecked Sendable {
                 item.continuation.resume(returning: .failure(.internalError("model '\(modelName)' failed: \(error)", cause: error)))
             }
         }
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) * 1e-18
     }
 }

@@ -46,8 +46,7 @@ struct FaceJob: Sendable {
         func lap() -> Double {
             let now = clock.now
             defer { mark = now }
-            let (s, a) = mark.duration(to: now).components
-            return Double(s) + Double(a) * 1e-18
+            return mark.duration(to: now).inSeconds
         }
 
         let rgb: RGBImage

@@ -190,7 +190,7 @@ public final class PredictService: RPCService, Sendable {
             }
         }
         response.isHuman = count > 0
-        timings.totalMs = Float(BatchQueue.seconds(started.duration(to: .now)) * 1000)
+        timings.totalMs = Float(started.duration(to: .now).inSeconds * 1000)
         response.timings = timings
         return response
     }

@@ -1,3 +1,4 @@
+import FaceRPCCore
 import FaceRPCEngine
 import Foundation
 import Logging

@@ -390,10 +390,3 @@ private struct StreamWriter: ResponseStreamWriter {
         if !alive { throw RPCError(code: .cancelled, message: "the call has ended") }
     }
 }
-
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
-}

@@ -1,6 +1,6 @@
 /// SHA-256 (FIPS 180-4), written here because Foundation has no portable
-/// hash on Linux and the registry must verify weights files against the
-/// `sha256` in model.json.
+/// hash on Linux, and both the registry (model.json) and the face detector
+/// (detector.json) verify weights files against recorded digests.
 ///
 /// Incremental: feed any number of byte chunks with ``update(_:)`` and call
 /// ``finalize()`` once. Release builds hash at several hundred MB/s, so a
