@@ -11,6 +11,7 @@
 //   FaceRPCImage    JPEG decode/encode (libturbojpeg), EXIF, resampling, face chips
 //   FaceRPCDetection face detection (MTCNN on our engine), 5-point landmarks
 //   FaceRPCPredict  the Predict pipeline: compute pool, dynamic batching, response building
+//   FaceRPCTraining in-server training: backward passes, optimisers, data, jobs, checkpoints, evaluation
 //   FaceRPCServer   SwiftNIO server: sockets, connections, dispatch, services
 //   FaceRPCClient   SwiftNIO client used by the CLI and tests
 //   FaceRPCCLI      the `facerpc` command
@@ -118,11 +119,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Training
+        .target(
+            name: "FaceRPCTraining",
+            dependencies: [
+                "FaceRPCCore", "FaceRPCKernels", "FaceRPCEngine", "FaceRPCImage",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+
         // MARK: Serving
         .target(
             name: "FaceRPCServer",
             dependencies: [
-                "FaceRPCCore", "FaceRPCWire", "FaceRPCProtos", "FaceRPCRegistry",
+                "FaceRPCCore", "FaceRPCWire", "FaceRPCProtos", "FaceRPCRegistry", "FaceRPCTraining", "FaceRPCEngine",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -143,6 +154,7 @@ let package = Package(
             name: "FaceRPCCLI",
             dependencies: [
                 "FaceRPCServer", "FaceRPCClient", "FaceRPCRegistry", "FaceRPCEngine", "FaceRPCONNX", "FaceRPCPredict", "FaceRPCImage",
+                "FaceRPCTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -164,6 +176,7 @@ let package = Package(
         .testTarget(name: "FaceRPCDetectionTests", dependencies: ["FaceRPCDetection", "FaceRPCImage", "FaceRPCEngine"]),
         .testTarget(name: "FaceRPCPredictTests", dependencies: ["FaceRPCPredict", "FaceRPCCore", "FaceRPCRegistry", "FaceRPCEngine"]),
         .testTarget(name: "FaceRPCRegistryTests", dependencies: ["FaceRPCRegistry", "FaceRPCEngine"]),
+        .testTarget(name: "FaceRPCTrainingTests", dependencies: ["FaceRPCTraining", "FaceRPCKernels", "FaceRPCEngine", "FaceRPCCore"]),
         .testTarget(name: "FaceRPCCLITests", dependencies: [
             "FaceRPCClient", "FaceRPCCore", "FaceRPCProtos",
         ]),
