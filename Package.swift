@@ -161,6 +161,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Fuzzing (Fuzz/, `make fuzz`)
+        // Built by `make fuzz` with -sanitize=fuzzer,address -parse-as-library -DFUZZING as
+        // libFuzzer targets; in every other build each is a program that replays the files
+        // or folders it is given (the committed corpora and crash regressions, in `make test`).
+        .target(name: "FuzzSupport", path: "Fuzz/Support", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-wire", dependencies: [
+            "FuzzSupport", "FaceRPCWire", "FaceRPCProtos", "FaceRPCCore", .product(name: "NIOCore", package: "swift-nio"),
+        ], path: "Fuzz/Wire", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-jpeg", dependencies: ["FuzzSupport", "FaceRPCImage"], path: "Fuzz/JPEG", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-onnx", dependencies: ["FuzzSupport", "FaceRPCONNX"], path: "Fuzz/ONNX", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-checkpoint", dependencies: ["FuzzSupport", "FaceRPCTraining"], path: "Fuzz/Checkpoint",
+                          swiftSettings: swiftSettings),
+
         // MARK: Tests (the tree mirrors Sources/)
         .testTarget(name: "FaceRPCCoreTests", dependencies: ["FaceRPCCore"]),
         .testTarget(name: "FaceRPCProtosTests", dependencies: ["FaceRPCProtos"]),
