@@ -52,7 +52,7 @@ fuzz-replay: build-tests
 
 # libFuzzer + AddressSanitizer builds of the same targets, in their own folder.
 FUZZ_FLAGS := -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -DFUZZING \
-	-Xcc -fsanitize=fuzzer-no-link,address --scratch-path .build-fuzz
+	-Xcc -fsanitize=fuzzer-no-link,address -Xswiftc -use-ld=lld --scratch-path .build-fuzz
 fuzz-build:
 	for t in $(FUZZ_TARGETS); do $(SWIFT) build $(FUZZ_FLAGS) --product fuzz-$$t || exit 1; done
 

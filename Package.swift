@@ -165,7 +165,8 @@ let package = Package(
         // Built by `make fuzz` with -sanitize=fuzzer,address -parse-as-library -DFUZZING as
         // libFuzzer targets; in every other build each is a program that replays the files
         // or folders it is given (the committed corpora and crash regressions, in `make test`).
-        .target(name: "FuzzSupport", path: "Fuzz/Support", swiftSettings: swiftSettings),
+        .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/Support", swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-wire", dependencies: [
             "FuzzSupport", "FaceRPCWire", "FaceRPCProtos", "FaceRPCCore", .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Fuzz/Wire", swiftSettings: swiftSettings),

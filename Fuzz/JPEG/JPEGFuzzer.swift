@@ -1,9 +1,7 @@
 // Fuzz target: an untrusted JPEG from header checks through decoding, EXIF
 // orientation, to the detector's first input (a resampled planar float image).
 import FaceRPCImage
-#if !FUZZING
 import FuzzSupport
-#endif
 
 func fuzzJPEG(_ bytes: UnsafeRawBufferPointer) {
     // Limits small enough that the fuzzer is not slowed by legitimately huge images.
@@ -18,11 +16,17 @@ func fuzzJPEG(_ bytes: UnsafeRawBufferPointer) {
 }
 
 #if FUZZING
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    fuzzJPEG(UnsafeRawBufferPointer(start: data, count: size))
-    return 0
+/// The entry point SwiftPM gives this executable; libFuzzer drives `fuzzJPEG`.
+@_cdecl("fuzz_jpeg_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    runLibFuzzer(argc: argc, argv: argv) { data, size in
+        fuzzJPEG(UnsafeRawBufferPointer(start: data, count: size))
+        return 0
+    }
 }
 #else
-FuzzReplay.main("fuzz-jpeg", fuzzJPEG)
+/// Without libFuzzer: replay the files and folders named on the command line.
+@main struct JPEGReplay {
+    static func main() { FuzzReplay.main("fuzz-jpeg", fuzzJPEG) }
+}
 #endif

@@ -4,9 +4,7 @@ import FaceRPCCore
 import FaceRPCProtos
 import FaceRPCWire
 import NIOCore
-#if !FUZZING
 import FuzzSupport
-#endif
 
 func fuzzWire(_ bytes: UnsafeRawBufferPointer) {
     var buffer = ByteBufferAllocator().buffer(bytes: bytes)
@@ -42,11 +40,17 @@ func decodePayloads(_ payload: [UInt8]) {
 }
 
 #if FUZZING
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    fuzzWire(UnsafeRawBufferPointer(start: data, count: size))
-    return 0
+/// The entry point SwiftPM gives this executable; libFuzzer drives `fuzzWire`.
+@_cdecl("fuzz_wire_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    runLibFuzzer(argc: argc, argv: argv) { data, size in
+        fuzzWire(UnsafeRawBufferPointer(start: data, count: size))
+        return 0
+    }
 }
 #else
-FuzzReplay.main("fuzz-wire", fuzzWire)
+/// Without libFuzzer: replay the files and folders named on the command line.
+@main struct WireReplay {
+    static func main() { FuzzReplay.main("fuzz-wire", fuzzWire) }
+}
 #endif
