@@ -121,8 +121,15 @@ public enum Dataset {
     /// the whole dataset, wherever it appears.
     /// - Throws: ``TrainingDataError``, naming paths relative to the root.
     public static func load(_ relative: String, root: DataRoot, task: TrainingTask) throws -> DatasetSummary {
+        try load(relative, root: root, task: task, adjust: { _ in })
+    }
+
+    /// ``load(_:root:task:)`` with `adjust` applied to the loader first (tests lower its limits).
+    static func load(_ relative: String, root: DataRoot, task: TrainingTask,
+                     adjust: (inout DatasetLoader) -> Void) throws -> DatasetSummary {
         let real = try root.resolve(relative)
         var loader = DatasetLoader(root: root, display: relative, task: task)
+        adjust(&loader)
         switch FileAccess.targetKind(real) {
         case .regular:
             guard relative.lowercased().hasSuffix(".csv") || real.lowercased().hasSuffix(".csv") else {

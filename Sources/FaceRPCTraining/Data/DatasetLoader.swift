@@ -11,6 +11,11 @@ struct DatasetLoader {
     var unlabeled = 0
     var bad = 0
     var problems: [String] = []
+    // The limits, from Dataset.Limits; tests lower them.
+    var maxExamples = Dataset.Limits.maxExamples
+    var maxCSVBytes = Dataset.Limits.maxCSVBytes
+    var maxLineBytes = Dataset.Limits.maxLineBytes
+    var maxFolderEntries = Dataset.Limits.maxFolderEntries
 
     init(root: DataRoot, display: String, task: TrainingTask) {
         self.root = root
@@ -24,9 +29,8 @@ struct DatasetLoader {
     }
 
     mutating func add(_ path: String, _ label: Int32) throws {
-        guard examples.count < Dataset.Limits.maxExamples else {
-            throw TrainingDataError.limitExceeded(
-                path: display, reason: "more than \(Dataset.Limits.maxExamples) examples")
+        guard examples.count < maxExamples else {
+            throw TrainingDataError.limitExceeded(path: display, reason: "more than \(maxExamples) examples")
         }
         examples.append(LabeledExample(path: path, label: label))
     }
@@ -56,7 +60,7 @@ struct DatasetLoader {
             throw TrainingDataError.tooManyBadRows(path: display, bad: bad, total: rows, example: problems.first ?? "")
         }
         guard !examples.isEmpty else {
-            var reason = "\(rows) \(layout == "csv" ? "rows" : "images"), \(unlabeled) without a \(task.rawValue) label, \(bad) unusable"
+            var reason = "\(rows) \(layout == "csv" ? "rows" : "images"), \(unlabeled) without a label for \(task.rawValue), \(bad) unusable"
             if let first = problems.first { reason += " (first: \(first))" }
             throw TrainingDataError.emptyDataset(path: display, reason: reason)
         }
@@ -71,7 +75,7 @@ struct DatasetLoader {
 
     mutating func loadCSV(_ real: String) throws {
         layout = "csv"
-        let bytes = try FileAccess.readFile(real, maxBytes: Dataset.Limits.maxCSVBytes, display: display)
+        let bytes = try FileAccess.readFile(real, maxBytes: maxCSVBytes, display: display)
         let folder = Self.parent(of: real)
         var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0  // UTF-8 BOM
         var lineNumber = 0
@@ -84,10 +88,9 @@ struct DatasetLoader {
             var end = newline
             if end > start, bytes[end - 1] == 0x0D { end -= 1 }
             defer { start = newline + 1 }
-            guard end - start <= Dataset.Limits.maxLineBytes else {
+            guard end - start <= maxLineBytes else {
                 throw TrainingDataError.invalidCSV(
-                    path: display, line: lineNumber,
-                    reason: "the line has \(end - start) bytes; the limit is \(Dataset.Limits.maxLineBytes)")
+                    path: display, line: lineNumber, reason: "the line has \(end - start) bytes; the limit is \(maxLineBytes)")
             }
             let line = bytes[start..<end]
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }  // blank line
@@ -193,7 +196,7 @@ struct DatasetLoader {
     // MARK: Folders
 
     mutating func loadFolder(_ real: String) throws {
-        let listing = try FileAccess.listDirectory(real, maxEntries: Dataset.Limits.maxFolderEntries, display: display)
+        let listing = try FileAccess.listDirectory(real, maxEntries: maxFolderEntries, display: display)
         var classFolders: [(real: String, label: Int32)] = []
         var images: [String] = []
         for name in listing.names where !name.hasPrefix(".") {
@@ -211,7 +214,7 @@ struct DatasetLoader {
             for folder in classFolders {
                 let display = root.relativePath(of: folder.real)
                 let inner = try FileAccess.listDirectory(
-                    folder.real, maxEntries: Dataset.Limits.maxFolderEntries, display: display)
+                    folder.real, maxEntries: maxFolderEntries, display: display)
                 for name in inner.names where !name.hasPrefix(".") && Dataset.isJPEGName(name) {
                     rows += 1
                     guard let image = try resolveImage(name, inFolder: folder.real, context: "") else { continue }

@@ -59,7 +59,9 @@ enum FileAccess {
     /// Reads a whole regular file of at most `maxBytes` bytes. The size is
     /// checked with `fstat` on the open descriptor before the buffer is allocated.
     static func readFile(_ path: String, maxBytes: Int, display: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        // O_NONBLOCK: a FIFO swapped in for an image must not hang a worker in open();
+        // fstat then refuses it as not a regular file.
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             let e = Errno(errno)
             if e.isMissing { throw TrainingDataError.notFound(display) }
