@@ -88,8 +88,10 @@ public enum Dataset {
 
     /// The age bucket (0...7) for `age` years: the bucket containing it, or,
     /// between buckets, the one whose nearest edge is closer; a tie goes to the
-    /// older bucket (3 → 4-6, 7 → 8-12, 35 → 38-43), the same rule as
-    /// FaceRPCPredict's `AgeBuckets` and the UTKFace counts in shared/README.md.
+    /// younger bucket (3 → 0-2, 7 → 4-6, 35 → 25-32). This reproduces the
+    /// UTKFace bucket counts published with the training data (shared/README.md).
+    /// Note: FaceRPCPredict's `AgeBuckets` and bench/eval.py break ties the
+    /// other way (older); that only matters for ages exactly between two buckets.
     /// Ages over 100 give 7 (60-100); negative ages give 0 (the loaders refuse them first).
     public static func ageBucket(forAge age: Int) -> Int {
         ageBucket(forYears: Double(age))
@@ -102,8 +104,8 @@ public enum Dataset {
         for (index, range) in ageBucketRanges.enumerated() {
             if range.contains(years) { return index }
             let distance = min(abs(years - range.lowerBound), abs(years - range.upperBound))
-            // `<=`: a tie moves on to the later (older) bucket.
-            if distance <= bestDistance {
+            // Strict `<`: on a tie the earlier (younger) bucket stays.
+            if distance < bestDistance {
                 best = index
                 bestDistance = distance
             }

@@ -4,12 +4,12 @@ import Testing
 
 @Suite("Dataset labels")
 struct DatasetLabelTests {
-    /// Every age 0...101 and its bucket, written out by hand from the 8 ranges
+    /// Every age 0...150 and its bucket, written out by hand from the 8 ranges
     /// 0-2, 4-6, 8-12, 15-20, 25-32, 38-43, 48-53, 60-100: between buckets the
-    /// nearer edge wins, a tie the older bucket (3, 7, 35).
+    /// nearer edge wins, a tie the younger bucket (3, 7, 35).
     static let ageTable: [(ClosedRange<Int>, Int)] = [
-        (0...2, 0), (3...3, 1), (4...6, 1), (7...7, 2), (8...12, 2), (13...13, 2), (14...14, 3), (15...20, 3),
-        (21...22, 3), (23...24, 4), (25...32, 4), (33...34, 4), (35...37, 5), (38...43, 5), (44...45, 5),
+        (0...2, 0), (3...3, 0), (4...6, 1), (7...7, 1), (8...12, 2), (13...13, 2), (14...14, 3), (15...20, 3),
+        (21...22, 3), (23...24, 4), (25...32, 4), (33...35, 4), (36...37, 5), (38...43, 5), (44...45, 5),
         (46...47, 6), (48...53, 6), (54...56, 6), (57...59, 7), (60...100, 7), (101...150, 7),
     ]
 
@@ -30,17 +30,18 @@ struct DatasetLabelTests {
         }
     }
 
-    @Test("fractional ages: nearest edge, ties to the older bucket")
+    @Test("fractional ages: nearest edge, ties to the younger bucket")
     func fractionalAges() {
-        let cases: [(Double, Int)] = [(2.4, 0), (2.5, 0), (3.0, 1), (3.5, 1), (13.4, 2), (13.5, 3), (22.4, 3), (22.5, 4),
-                                      (34.9, 4), (35.0, 5), (56.4, 6), (56.5, 7), (100.5, 7)]
+        let cases: [(Double, Int)] = [(2.4, 0), (2.5, 0), (3.0, 0), (3.01, 1), (3.5, 1), (13.5, 2), (13.6, 3), (22.5, 3),
+                                      (22.6, 4), (35.0, 4), (35.1, 5), (56.5, 6), (56.6, 7), (100.5, 7)]
         for (years, bucket) in cases { #expect(Dataset.ageBucket(forYears: years) == bucket, "\(years)") }
     }
 
     @Test("age cells: years, bucket labels; negative, garbage and too old refused")
     func ageCells() {
         #expect(Dataset.ageClass("0") == 0)
-        #expect(Dataset.ageClass("35") == 5)
+        #expect(Dataset.ageClass("35") == 4)
+        #expect(Dataset.ageClass("36") == 5)
         #expect(Dataset.ageClass("26.5") == 4)
         #expect(Dataset.ageClass("150") == 7)
         #expect(Dataset.ageClass("25-32") == 4)
@@ -105,7 +106,7 @@ struct DatasetLayoutTests {
         #expect(gender.rows == 6 && gender.unlabeled == 1 && gender.bad == 0 && gender.skipped == 1)
         #expect(gender.classCounts == [2, 3])
         let age = try Dataset.load("sets/utk/labels.csv", root: root, task: .age)
-        #expect(age.examples.map(\.label) == [0, 5, 7, 1, 3])
+        #expect(age.examples.map(\.label) == [0, 4, 7, 0, 3])
         #expect(age.examples.map(\.path).last == tree.abs("sets/utk/images/g.jpg"))
         #expect(age.unlabeled == 1)
     }
@@ -227,7 +228,7 @@ struct DatasetLayoutTests {
         #expect(gender.rows == 5 && gender.bad == 1)
         #expect(gender.problems == ["'61_1_20170109142408075.jpg.chip.jpg' is not named AGE_GENDER_RACE_DATE.jpg"])
         let age = try Dataset.load("utk/", root: root, task: .age)
-        #expect(age.examples.map(\.label) == [7, 0, 5, 7])
+        #expect(age.examples.map(\.label) == [7, 0, 4, 7])
     }
 
     @Test("class folders: gender male/female (and synonyms), age buckets by label or index")
