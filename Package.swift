@@ -10,6 +10,7 @@
 //   FaceRPCRegistry named models, versions, health, hot swap
 //   FaceRPCImage    JPEG decode/encode (libturbojpeg), EXIF, resampling, face chips
 //   FaceRPCDetection face detection (MTCNN on our engine), 5-point landmarks
+//   FaceRPCTraining in-server training of Levi-Hassner networks: data pipeline, trainer, optimizers, jobs, checkpoints
 //   FaceRPCPredict  the Predict pipeline: compute pool, dynamic batching, response building
 //   FaceRPCServer   SwiftNIO server: sockets, connections, dispatch, services
 //   FaceRPCClient   SwiftNIO client used by the CLI and tests
@@ -118,6 +119,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .target(name: "FaceRPCTraining",
+                dependencies: ["FaceRPCCore", "FaceRPCKernels", "FaceRPCEngine", "FaceRPCImage"],
+                swiftSettings: swiftSettings + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+
         // MARK: Serving
         .target(
             name: "FaceRPCServer",
@@ -163,6 +168,7 @@ let package = Package(
         .testTarget(name: "FaceRPCImageTests", dependencies: ["FaceRPCImage", "CTurboJPEG"], exclude: ["Fixtures"]),
         .testTarget(name: "FaceRPCDetectionTests", dependencies: ["FaceRPCDetection", "FaceRPCImage", "FaceRPCEngine"]),
         .testTarget(name: "FaceRPCPredictTests", dependencies: ["FaceRPCPredict", "FaceRPCCore", "FaceRPCRegistry", "FaceRPCEngine"]),
+        .testTarget(name: "FaceRPCTrainingTests", dependencies: ["FaceRPCTraining", "FaceRPCKernels", "FaceRPCEngine"], swiftSettings: swiftSettings),
         .testTarget(name: "FaceRPCRegistryTests", dependencies: ["FaceRPCRegistry", "FaceRPCEngine"]),
         .testTarget(name: "FaceRPCCLITests", dependencies: [
             "FaceRPCClient", "FaceRPCCore", "FaceRPCProtos",
