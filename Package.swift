@@ -10,7 +10,6 @@
 //   FaceRPCRegistry named models, versions, health, hot swap
 //   FaceRPCImage    JPEG decode/encode (libturbojpeg), EXIF, resampling, face chips
 //   FaceRPCDetection face detection (MTCNN on our engine), 5-point landmarks
-//   FaceRPCTraining in-server training of the Levi-Hassner nets: datasets, backward passes, optimizers, jobs
 //   FaceRPCPredict  the Predict pipeline: compute pool, dynamic batching, response building
 //   FaceRPCTraining in-server training: backward passes, optimisers, data, jobs, checkpoints, evaluation
 //   FaceRPCServer   SwiftNIO server: sockets, connections, dispatch, services
@@ -111,11 +110,6 @@ let package = Package(
             swiftSettings: swiftSettings + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
 
-        // MARK: Training
-        .target(name: "FaceRPCTraining",
-                dependencies: ["FaceRPCCore", "FaceRPCKernels", "FaceRPCEngine", "FaceRPCImage"],
-                swiftSettings: swiftSettings + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
-
         .target(
             name: "FaceRPCPredict",
             dependencies: [
@@ -195,7 +189,6 @@ let package = Package(
         .testTarget(name: "FaceRPCImageTests", dependencies: ["FaceRPCImage", "CTurboJPEG"], exclude: ["Fixtures"]),
         .testTarget(name: "FaceRPCDetectionTests", dependencies: ["FaceRPCDetection", "FaceRPCImage", "FaceRPCEngine"]),
         .testTarget(name: "FaceRPCPredictTests", dependencies: ["FaceRPCPredict", "FaceRPCCore", "FaceRPCRegistry", "FaceRPCEngine"]),
-        .testTarget(name: "FaceRPCTrainingTests", dependencies: ["FaceRPCTraining", "FaceRPCKernels", "FaceRPCEngine"], swiftSettings: swiftSettings),
         .testTarget(name: "FaceRPCRegistryTests", dependencies: ["FaceRPCRegistry", "FaceRPCEngine"]),
         .testTarget(name: "FaceRPCTrainingTests", dependencies: ["FaceRPCTraining", "FaceRPCKernels", "FaceRPCEngine", "FaceRPCCore"]),
         .testTarget(name: "FaceRPCCLITests", dependencies: [
