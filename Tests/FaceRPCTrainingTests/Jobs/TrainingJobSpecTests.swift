@@ -18,32 +18,46 @@ struct TrainingJobSpecTests {
         try spec.validate()
     }
 
-    @Test("every out-of-range field is refused with a message naming it", arguments: [
-        ("data", { (s: inout TrainingJobSpec) in s.data = "" }),
-        ("batch_size", { (s: inout TrainingJobSpec) in s.batchSize = 513 }),
-        ("batch_size", { (s: inout TrainingJobSpec) in s.batchSize = 0 }),
-        ("steps", { (s: inout TrainingJobSpec) in s.steps = 0 }),
-        ("steps", { (s: inout TrainingJobSpec) in s.steps = 10_000_001 }),
-        ("epochs", { (s: inout TrainingJobSpec) in s.steps = nil; s.epochs = 0 }),
-        ("validation_fraction", { (s: inout TrainingJobSpec) in s.validationFraction = 1 }),
-        ("validation_fraction", { (s: inout TrainingJobSpec) in s.validationFraction = .nan }),
-        ("threads", { (s: inout TrainingJobSpec) in s.threads = 0 }),
-        ("model_name", { (s: inout TrainingJobSpec) in s.modelName = "../etc" }),
-        ("model_name", { (s: inout TrainingJobSpec) in s.modelName = "Upper" }),
-        ("learning_rate", { (s: inout TrainingJobSpec) in s.hyperparameters.learningRate = -1 }),
-        ("learning_rate", { (s: inout TrainingJobSpec) in s.hyperparameters.learningRate = .infinity }),
-        ("momentum", { (s: inout TrainingJobSpec) in s.hyperparameters.momentum = 1 }),
-        ("dropout", { (s: inout TrainingJobSpec) in s.hyperparameters.dropout = 1 }),
-        ("clip_norm", { (s: inout TrainingJobSpec) in s.hyperparameters.clipNorm = -1 }),
-        ("weight_decay", { (s: inout TrainingJobSpec) in s.hyperparameters.weightDecay = 2 }),
-        ("checkpoint_every", { (s: inout TrainingJobSpec) in s.checkpointEvery = 0 }),
-    ] as [(String, @Sendable (inout TrainingJobSpec) -> Void)])
-    func refusals(field: String, change: @Sendable (inout TrainingJobSpec) -> Void) {
+    /// One bad value per case: (field named in the message, case label).
+    static let badFields = [
+        "data:empty", "batch_size:513", "batch_size:0", "steps:0", "steps:huge", "epochs:0",
+        "validation_fraction:1", "validation_fraction:nan", "threads:0", "model_name:../etc", "model_name:Upper",
+        "learning_rate:-1", "learning_rate:inf", "momentum:1", "dropout:1", "clip_norm:-1", "weight_decay:2",
+        "checkpoint_every:0",
+    ]
+
+    static func spoil(_ spec: inout TrainingJobSpec, _ label: String) {
+        switch label {
+        case "data:empty": spec.data = ""
+        case "batch_size:513": spec.batchSize = 513
+        case "batch_size:0": spec.batchSize = 0
+        case "steps:0": spec.steps = 0
+        case "steps:huge": spec.steps = 10_000_001
+        case "epochs:0": spec.steps = nil; spec.epochs = 0
+        case "validation_fraction:1": spec.validationFraction = 1
+        case "validation_fraction:nan": spec.validationFraction = .nan
+        case "threads:0": spec.threads = 0
+        case "model_name:../etc": spec.modelName = "../etc"
+        case "model_name:Upper": spec.modelName = "Upper"
+        case "learning_rate:-1": spec.hyperparameters.learningRate = -1
+        case "learning_rate:inf": spec.hyperparameters.learningRate = .infinity
+        case "momentum:1": spec.hyperparameters.momentum = 1
+        case "dropout:1": spec.hyperparameters.dropout = 1
+        case "clip_norm:-1": spec.hyperparameters.clipNorm = -1
+        case "weight_decay:2": spec.hyperparameters.weightDecay = 2
+        case "checkpoint_every:0": spec.checkpointEvery = 0
+        default: Issue.record("unknown case \(label)")
+        }
+    }
+
+    @Test("every out-of-range field is refused with a message naming it", arguments: badFields)
+    func refusals(label: String) {
         var spec = TrainingJobSpec(task: .gender, data: "train.csv")
-        change(&spec)
+        Self.spoil(&spec, label)
+        let field = String(label.split(separator: ":")[0])
         do {
             try spec.validate()
-            Issue.record("\(field) accepted")
+            Issue.record("\(label) accepted")
         } catch {
             guard case .invalidArgument(let message) = error else { Issue.record("\(error)"); return }
             #expect(message.contains(field), "\(message)")
