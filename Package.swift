@@ -190,7 +190,9 @@ let package = Package(
         .testTarget(name: "FaceRPCDetectionTests", dependencies: ["FaceRPCDetection", "FaceRPCImage", "FaceRPCEngine"]),
         .testTarget(name: "FaceRPCPredictTests", dependencies: ["FaceRPCPredict", "FaceRPCCore", "FaceRPCRegistry", "FaceRPCEngine"]),
         .testTarget(name: "FaceRPCRegistryTests", dependencies: ["FaceRPCRegistry", "FaceRPCEngine"]),
-        .testTarget(name: "FaceRPCTrainingTests", dependencies: ["FaceRPCTraining", "FaceRPCKernels", "FaceRPCEngine", "FaceRPCCore"]),
+        .testTarget(name: "FaceRPCTrainingTests", dependencies: [
+            "FaceRPCTraining", "FaceRPCKernels", "FaceRPCEngine", "FaceRPCCore", "FaceRPCImage",
+        ]),
         .testTarget(name: "FaceRPCCLITests", dependencies: [
             "FaceRPCClient", "FaceRPCCore", "FaceRPCProtos",
         ]),

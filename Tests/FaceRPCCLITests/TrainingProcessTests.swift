@@ -228,7 +228,7 @@ struct TrainingProcessTests {
         }
         #expect(await refused { $0.data = "../etc/passwd" }?.code == .invalidArgument)
         #expect(await refused { $0.data = "/etc/passwd" }?.code == .invalidArgument)
-        #expect(await refused { $0.data = "missing.csv" }?.code == .invalidArgument)
+        #expect(await refused { $0.data = "missing.csv" }?.code == .notFound)
         #expect(await refused { $0.task = .unspecified }?.code == .invalidArgument)
         #expect(await refused { $0.batchSize = 100_000 }?.code == .invalidArgument)
         #expect(await refused { $0.modelName = "../../x" }?.code == .invalidArgument)

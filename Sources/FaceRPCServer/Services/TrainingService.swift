@@ -126,7 +126,7 @@ private func mapErrors<T>(_ body: () throws -> T) throws(RPCError) -> T {
         case .notFound: throw .notFound(error.description)
         }
     } catch let error as TrainingDataError {
-        throw .invalidArgument(error.description)
+        throw RPCError(code: error.statusCode, message: error.description)
     } catch {
         throw .internalError("\(error)", cause: error)
     }

@@ -135,7 +135,7 @@ struct TrainingRun {
         }
 
         let pipeline = try BatchPipeline(examples: training, batchSize: spec.batchSize, normalization: .leviHassner,
-                                         mode: .training, seed: spec.seed, startBatch: nextBatch)
+                                         mode: .training, seed: spec.seed, startBatch: nextBatch, root: dataRoot)
         defer { pipeline.close() }
         let total = spec.steps ?? (spec.epochs ?? 1) * pipeline.batchesPerEpoch
         progress.totalSteps = total
@@ -224,7 +224,7 @@ struct TrainingRun {
     /// Scores `examples` with dropout off (centre crops, no flips).
     private func evaluate(_ trainer: LeviHassnerTrainer, _ examples: [LabeledExample]) throws -> Evaluation {
         let pipeline = try BatchPipeline(examples: examples, batchSize: spec.batchSize, normalization: .leviHassner,
-                                         mode: .evaluation, seed: spec.seed)
+                                         mode: .evaluation, seed: spec.seed, root: dataRoot)
         defer { pipeline.close() }
         var truth: [Int] = []
         var predicted: [Int] = []
