@@ -197,7 +197,7 @@ let package = Package(
             "FaceRPCClient", "FaceRPCCore", "FaceRPCProtos",
         ]),
         .testTarget(name: "FaceRPCServerTests", dependencies: [
-            "FaceRPCServer", "FaceRPCClient", "FaceRPCCore", "FaceRPCProtos", "FaceRPCRegistry",
+            "FaceRPCServer", "FaceRPCClient", "FaceRPCCore", "FaceRPCProtos", "FaceRPCRegistry", "FaceRPCPredict", "FaceRPCTraining",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
