@@ -200,3 +200,60 @@ struct TrainingJobManagerTests {
         #expect(manager.list().isEmpty)
     }
 }
+
+/// Whether this process may mount a tmpfs (root on Linux): the full-disk test needs a small real file system.
+private let canMountTmpfs: Bool = {
+    #if os(Linux)
+    guard geteuid() == 0 else { return false }
+    let probe = NSTemporaryDirectory() + "facerpc-tmpfs-probe-\(getpid())"
+    try? FileManager.default.createDirectory(atPath: probe, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: probe) }
+    guard mount("tmpfs", probe, "tmpfs", 0, "size=64k") == 0 else { return false }
+    umount(probe)
+    return true
+    #else
+    return false
+    #endif
+}()
+
+/// A trainer whose state is `bytes` of floats, so checkpoint sizes can be chosen.
+final class HeavyTrainer: StepTrainer, @unchecked Sendable {
+    private(set) var step = 0
+    let floats: Int
+    init(bytes: Int) { floats = bytes / 4 }
+    func trainStep(images: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batch: Int) -> StepResult {
+        step += 1
+        return StepResult(loss: 0.5, crossEntropy: 0.5, correct: 0, gradientNorm: 1, learningRate: 0.01)
+    }
+    func predict(images: UnsafePointer<Float>, batch: Int) -> [Float] { [Float](repeating: 0.5, count: batch * 2) }
+    func inferenceGraph() -> Graph { LeviHassner.graph(classes: 2, seed: 1) }
+    func state() -> [NamedTensor] { [NamedTensor(name: "w", shape: [floats], values: [Float](repeating: Float(step), count: floats))] }
+    func restore(_ tensors: [NamedTensor], step: Int) throws { self.step = step }
+}
+
+@Suite("Training on a full disk", .serialized, .enabled(if: canMountTmpfs, "needs root to mount a small tmpfs"))
+struct TrainingFullDiskTests {
+    @Test("a checkpoint that does not fit fails the job cleanly and leaves the previous checkpoint intact")
+    func fullDisk() async throws {
+        let tree = try TrainingJobManagerTests.dataset()
+        let state = tree.abs("state")
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        // 128 KiB: room for one 80 KB checkpoint and the job's small files, not for the second checkpoint's temporary file.
+        #expect(mount("tmpfs", state, "tmpfs", 0, "size=128k") == 0)
+        defer { umount(state) }
+        let manager = try TrainingJobManagerTests.manager(tree, state: state) { _ in HeavyTrainer(bytes: 80_000) }
+        let started = try manager.start(TrainingJobSpec(task: .gender, data: "data.csv", steps: 10, batchSize: 2,
+                                                        checkpointEvery: 2, checkpointsKept: 3))
+        let final = try #require(try await TrainingJobManagerTests.finish(manager, started.jobID).last)
+        #expect(final.state == .failed)
+        #expect(final.error.contains("No space left on device"), "\(final.error)")
+        let store = CheckpointStore(directory: state + "/jobs/\(started.jobID)/checkpoints")
+        let kept = store.steps()
+        #expect(kept.map(\.step) == [2])
+        let survivor = try CheckpointFile.read(path: try #require(kept.first).path)
+        #expect(survivor.header.step == 2 && survivor.tensors.first?.values.first == 2)
+        // No temporary file is left behind to eat the space.
+        let names = try FileManager.default.contentsOfDirectory(atPath: store.directory)
+        #expect(names == [CheckpointStore.fileName(step: 2)], "\(names)")
+    }
+}
