@@ -68,6 +68,18 @@ fuzz-smoke: fuzz-build
 
 test: setup-test check-generated swift-test fuzz-replay clients-test fuzz-smoke
 
+# The Swift test suite under AddressSanitizer or ThreadSanitizer (too slow for
+# every CI run: a separate instrumented build plus the suite, tens of minutes on
+# 2 cores). The CLI tests run the instrumented server binary too.
+#   make sanitize-address    make sanitize-thread    (SANITIZE_FILTER=Suite to narrow)
+SANITIZE_FILTER ?=
+sanitize-%: setup-test
+	$(SWIFT) build --build-tests -c release -Xswiftc -enable-testing --sanitize=$* --scratch-path .build-$*
+	PATH="$(CURDIR)/.venv/bin:$$PATH" FACERPC_MODELS_DIR="$(CURDIR)/models" FACERPC_BIN="$(CURDIR)/.build-$*/release/facerpc" \
+	  TSAN_OPTIONS="halt_on_error=1" ASAN_OPTIONS="detect_leaks=0" \
+	  $(SWIFT) test --skip-build --no-parallel -c release -Xswiftc -enable-testing --sanitize=$* --scratch-path .build-$* \
+	  $(if $(SANITIZE_FILTER),--filter "$(SANITIZE_FILTER)")
+
 # Side-by-side model throughput against onnxruntime (see BENCHMARKS.md).
 bench: setup-test build
 	.venv/bin/python bench/compare_models.py --seconds 3
