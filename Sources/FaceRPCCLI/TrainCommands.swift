@@ -118,7 +118,7 @@ struct TrainCommand: AsyncParsableCommand {
         let status: TrainStatus
         let connection: FaceRPCConnection
         do {
-            connection = try await FaceRPCConnection.connect(to: endpoint, timeout: .seconds(10))
+            connection = try await address.connect(timeout: .seconds(10))
             status = try TrainStatus(serializedBytes: try await connection.unary(
                 method: Methods.trainStart, request: request.serializedBytes(), timeout: .seconds(60)))
         } catch {
@@ -161,7 +161,7 @@ struct TrainStatusCommand: AsyncParsableCommand {
     func run() async throws {
         let endpoint = try address.endpoint()
         do {
-            let connection = try await FaceRPCConnection.connect(to: endpoint, timeout: .seconds(10))
+            let connection = try await address.connect(timeout: .seconds(10))
             let status = try TrainStatus(serializedBytes: try await connection.unary(
                 method: Methods.trainStatus, request: TrainJobRequest(jobID: job).serializedBytes(), timeout: .seconds(10)))
             if follow {
@@ -202,7 +202,7 @@ struct TrainReportCommand: AsyncParsableCommand {
         let endpoint = try address.endpoint()
         let report: TrainReport
         do {
-            let connection = try await FaceRPCConnection.connect(to: endpoint, timeout: .seconds(10))
+            let connection = try await address.connect(timeout: .seconds(10))
             report = try TrainReport(serializedBytes: try await connection.unary(
                 method: Methods.trainReport, request: TrainJobRequest(jobID: job).serializedBytes(), timeout: .seconds(30)))
             await connection.close()
