@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import FaceRPCCore
 import FaceRPCPredict
+import FaceRPCPrometheus
 import FaceRPCRegistry
 import FaceRPCServer
 import Foundation
@@ -66,6 +67,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Threads for decoding, detection and alignment (default: all cores).")
     var computeThreads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics (off by default).",
+                               discussion: "PORT alone or :PORT means 127.0.0.1; any other host is used as given (the endpoint has no authentication)."))
+    var metricsAddress: String?
+
     @Flag(help: .hidden)
     var enableDebugService = false
 
@@ -80,11 +85,16 @@ struct ServeCommand: AsyncParsableCommand {
         for (name, value) in [("--idle-timeout", idleTimeout), ("--frame-timeout", frameTimeout), ("--drain-grace", drainGrace)] {
             guard value > 0, value < 86_400 else { throw ValidationError("\(name) must be in (0, 86400) seconds") }
         }
+        if let metricsAddress {
+            do { _ = try MetricsEndpoint.parse(metricsAddress) } catch { throw ValidationError("--metrics-address: \(error)") }
+        }
     }
 
     func run() async throws {
         Logs.bootstrap(level: logLevel)
         let logger = Logger(label: "facerpc")
+        // Before anything creates an instrument: instruments bind to the backend of the moment.
+        let prometheus = metricsAddress == nil ? nil : PrometheusBackend.bootstrap()
         var configuration = ServerConfiguration()
         do {
             configuration.endpoints = try unixPaths.map(Endpoint.unixPath) + tcpAddresses.map(Endpoint.parseTCP)
@@ -120,7 +130,11 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         let bound: [Endpoint]
+        var metricsServer: (server: MetricsHTTPServer, url: String)? = nil
         do {
+            if let metricsAddress, let prometheus {
+                metricsServer = try await MetricsEndpoint.start(address: metricsAddress, prometheus: prometheus, models: registry)
+            }
             bound = try await server.start()
         } catch let error as ConfigurationError {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
@@ -135,6 +149,10 @@ struct ServeCommand: AsyncParsableCommand {
             logger.info("listening", metadata: ["endpoint": "\(endpoint)"])
             print("listening on \(endpoint)")
         }
+        if let metricsServer {
+            logger.info("metrics", metadata: ["url": "\(metricsServer.url)"])
+            print("metrics on \(metricsServer.url)")
+        }
         fflush(nil)
         // Models load after the listeners are up, so health can say which are
         // still loading; loading is blocking work, so it gets its own thread.
@@ -146,6 +164,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         await server.waitUntilStopped()
+        await metricsServer?.server.stop()
         withExtendedLifetime(signals) {}
     }
 }

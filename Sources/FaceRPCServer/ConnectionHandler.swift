@@ -1,4 +1,5 @@
 import FaceRPCCore
+import FaceRPCMetrics
 import FaceRPCProtos
 import FaceRPCWire
 import Logging
@@ -24,6 +25,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         var task: Task<Void, Never>?
         var deadlineTimer: Scheduled<Void>?
         var isUnary: Bool
+        /// For the metrics: the method path and when its request frame was read.
+        var method: String
+        var started: NIODeadline
     }
 
     private let state: ServerState
@@ -66,6 +70,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         peer = context.channel.remoteAddress.map { "\($0)" } ?? "unix"
         state.channels.withLockedValue { $0[ObjectIdentifier(context.channel)] = context.channel }
         let open = state.connections.wrappingIncrementThenLoad(ordering: .acquiringAndReleasing)
+        state.metrics.connectionOpened()
         if open > state.limits.maxConnections {
             refused = true
             state.logger.warning("connection refused", metadata: ["peer": "\(peer)", "limit": "\(state.limits.maxConnections)"])
@@ -79,12 +84,16 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         if counted {
             state.connections.wrappingDecrement(ordering: .acquiringAndReleasing)
+            state.metrics.connectionClosed()
             counted = false
         }
         state.channels.withLockedValue { _ = $0.removeValue(forKey: ObjectIdentifier(context.channel)) }
         frameTimer?.cancel(); frameTimer = nil
         idleTimer?.cancel(); idleTimer = nil
-        for (_, call) in calls { abandon(call) }
+        for (_, call) in calls {
+            abandon(call)
+            recordFinished(call.method, started: call.started, code: .cancelled)
+        }
         calls.removeAll()
         cumulation = nil
         context.fireChannelInactive()
@@ -137,7 +146,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         if event is ServerShutdownEvent {
             for (callID, call) in calls {
                 abandon(call)
-                write(EnvelopeCodec.finalResponse(callID: callID, code: .unavailable, message: "server shut down before the call finished"), context: context)
+                finish(callID: callID, method: call.method, started: call.started, code: .unavailable,
+                       message: "server shut down before the call finished", context: context)
             }
             calls.removeAll()
             closing = true
@@ -158,6 +168,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     // MARK: Calls
 
     private func handleFrame(_ frame: ByteBuffer, context: ChannelHandlerContext) {
+        let started = NIODeadline.now()
         let request: RequestEnvelope
         do {
             request = try EnvelopeCodec.decodeRequest(frame)
@@ -166,7 +177,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             // Call id 0: the envelope could not be read, so it cannot be
             // attributed; the framing is intact, so the connection stays usable.
             let callID = (try? EnvelopeCodec.decodeRequest(frame))?.callID ?? 0
-            write(EnvelopeCodec.finalResponse(callID: callID, code: error.code, message: error.message), context: context)
+            finish(callID: callID, method: "", started: started, code: error.code, message: error.message, context: context)
             return
         }
         let callID = request.callID
@@ -174,28 +185,30 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         if request.cancel {
             if let call = calls.removeValue(forKey: callID) {
                 abandon(call)
-                write(EnvelopeCodec.finalResponse(callID: callID, code: .cancelled, message: "cancelled by the client"), context: context)
+                finish(callID: callID, method: call.method, started: call.started, code: .cancelled,
+                       message: "cancelled by the client", context: context)
             }
             return
         }
+        let method = request.method
         guard calls[callID] == nil else {
-            write(EnvelopeCodec.finalResponse(callID: 0, code: .invalidArgument,
-                                              message: "call_id \(callID) reused while that call is in flight; the new call was dropped"),
-                  context: context)
+            finish(callID: 0, method: method, started: started, code: .invalidArgument,
+                   message: "call_id \(callID) reused while that call is in flight; the new call was dropped", context: context)
             return
         }
-        guard let handler = state.router.handler(for: request.method) else {
-            write(EnvelopeCodec.finalResponse(callID: callID, code: .unimplemented, message: "unknown method '\(request.method)'"), context: context)
+        guard let handler = state.router.handler(for: method) else {
+            finish(callID: callID, method: method, started: started, code: .unimplemented, message: "unknown method '\(method)'", context: context)
             return
         }
-        if state.isDraining, request.method != Methods.healthCheck, request.method != Methods.healthWatch {
-            write(EnvelopeCodec.finalResponse(callID: callID, code: .unavailable, message: "server is draining; retry on another replica"), context: context)
+        if state.isDraining, method != Methods.healthCheck, method != Methods.healthWatch {
+            finish(callID: callID, method: method, started: started, code: .unavailable,
+                   message: "server is draining; retry on another replica", context: context)
             return
         }
         guard calls.count < state.limits.maxConcurrentCallsPerConnection else {
-            write(EnvelopeCodec.finalResponse(callID: callID, code: .resourceExhausted,
-                                              message: "too many calls in flight on this connection (limit \(state.limits.maxConcurrentCallsPerConnection))"),
-                  context: context)
+            finish(callID: callID, method: method, started: started, code: .resourceExhausted,
+                   message: "too many calls in flight on this connection (limit \(state.limits.maxConcurrentCallsPerConnection))",
+                   context: context)
             return
         }
 
@@ -211,16 +224,15 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         case .inlineUnary(let body):
             do {
                 let response = try body(callContext, request.payload)
-                write(EnvelopeCodec.finalResponse(callID: callID, code: .ok, payload: response), context: context)
+                finish(callID: callID, method: method, started: started, code: .ok, payload: response, context: context)
             } catch {
-                write(EnvelopeCodec.finalResponse(callID: callID, code: error.code, message: error.message), context: context)
+                finish(callID: callID, method: method, started: started, code: error.code, message: error.message, context: context)
             }
 
         case .unary(let body):
             guard state.tryAcquireQueueSlot() else {
-                write(EnvelopeCodec.finalResponse(callID: callID, code: .resourceExhausted,
-                                                  message: "server overloaded: \(state.limits.maxQueuedCalls) calls already queued"),
-                      context: context)
+                finish(callID: callID, method: method, started: started, code: .resourceExhausted,
+                       message: "server overloaded: \(state.limits.maxQueuedCalls) calls already queued", context: context)
                 return
             }
             state.unaryInFlight.wrappingIncrement(ordering: .acquiringAndReleasing)
@@ -235,7 +247,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
                 state.releaseQueueSlot()
                 loop.execute { this.value.complete(callID: callID, token: token, result: result) }
             }
-            calls[callID] = InFlightCall(token: token, task: task, deadlineTimer: scheduleDeadline(callID: callID, token: token, timeout: timeout, context: context), isUnary: true)
+            calls[callID] = InFlightCall(token: token, task: task, deadlineTimer: scheduleDeadline(callID: callID, token: token, timeout: timeout, context: context), isUnary: true,
+                                         method: method, started: started)
 
         case .serverStreaming(let body):
             let token = takeToken()
@@ -248,7 +261,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
                 do throws(RPCError) { try await body(callContext, payload, writer); result = .success([]) } catch { result = .failure(error) }
                 loop.execute { this.value.complete(callID: callID, token: token, result: result) }
             }
-            calls[callID] = InFlightCall(token: token, task: task, deadlineTimer: scheduleDeadline(callID: callID, token: token, timeout: timeout, context: context), isUnary: false)
+            calls[callID] = InFlightCall(token: token, task: task, deadlineTimer: scheduleDeadline(callID: callID, token: token, timeout: timeout, context: context), isUnary: false,
+                                         method: method, started: started)
         }
     }
 
@@ -260,12 +274,12 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         if call.isUnary { state.unaryInFlight.wrappingDecrement(ordering: .acquiringAndReleasing) }
         switch result {
         case .success(let payload):
-            write(EnvelopeCodec.finalResponse(callID: callID, code: .ok, payload: payload), context: context)
+            finish(callID: callID, method: call.method, started: call.started, code: .ok, payload: payload, context: context)
         case .failure(let error):
             if error.code == .internalError || error.code == .unknown {
-                state.logger.error("call failed", metadata: ["method": "\(callID)", "error": "\(error)"])
+                state.logger.error("call failed", metadata: ["method": "\(call.method)", "call_id": "\(callID)", "error": "\(error)"])
             }
-            write(EnvelopeCodec.finalResponse(callID: callID, code: error.code, message: error.message), context: context)
+            finish(callID: callID, method: call.method, started: call.started, code: error.code, message: error.message, context: context)
         }
         context.flush()
     }
@@ -282,7 +296,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         guard let context, let call = calls[callID], call.token == token else { return }
         calls.removeValue(forKey: callID)
         abandon(call)
-        write(EnvelopeCodec.finalResponse(callID: callID, code: .deadlineExceeded, message: "deadline exceeded before the call finished"), context: context)
+        finish(callID: callID, method: call.method, started: call.started, code: .deadlineExceeded,
+               message: "deadline exceeded before the call finished", context: context)
         context.flush()
     }
 
@@ -312,6 +327,17 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         return context.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
             this.value.deadlineExpired(callID: callID, token: token)
         }
+    }
+
+    /// Writes a call's final status and counts the call in the metrics.
+    private func finish(callID: UInt64, method: String, started: NIODeadline, code: StatusCode, message: String = "",
+                        payload: [UInt8] = [], context: ChannelHandlerContext) {
+        write(EnvelopeCodec.finalResponse(callID: callID, code: code, message: message, payload: payload), context: context)
+        recordFinished(method, started: started, code: code)
+    }
+
+    private func recordFinished(_ method: String, started: NIODeadline, code: StatusCode) {
+        state.metrics.callFinished(method: method, code: code, nanoseconds: (NIODeadline.now() - started).nanoseconds)
     }
 
     private func write(_ envelope: ResponseEnvelope, context: ChannelHandlerContext) {
