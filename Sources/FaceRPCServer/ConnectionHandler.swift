@@ -37,6 +37,12 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var nextToken: UInt64 = 0
     private var frameTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
+    /// When bytes last arrived. The idle timer checks it when it fires instead
+    /// of being rescheduled on every read (a cancel and a heap insert per read).
+    private var lastRead = NIODeadline.now()
+    /// Answers written since the last flush, in one buffer: the answers to one
+    /// read leave in one write instead of one buffer per call.
+    private var pendingOut: ByteBuffer?
     private var context: ChannelHandlerContext?
     private var peer = "unknown"
     /// Over the connection limit: everything it sends is ignored until it is closed.
@@ -57,6 +63,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         // Added by the child channel initializer, before channelActive: the
         // connection is counted and admitted there, once the pipeline is complete.
         self.context = context
+        pendingOut = context.channel.allocator.buffer(capacity: 0)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -96,13 +103,17 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         }
         calls.removeAll()
         cumulation = nil
+        pendingOut = nil
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
         guard !refused, !closing else { return }
-        resetIdleTimer(context: context)
+        // One clock read per read: it is both the idle clock and the start of
+        // every call in this read.
+        let now = NIODeadline.now()
+        lastRead = now
 
         var buffer: ByteBuffer
         if var existing = cumulation.take() {
@@ -113,7 +124,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         }
         do {
             while !closing, let frame = try decoder.nextFrame(from: &buffer) {
-                handleFrame(frame, context: context)
+                handleFrame(frame, received: now, context: context)
             }
         } catch {
             state.logger.info("closing connection", metadata: ["peer": "\(peer)", "reason": "\(error)"])
@@ -130,7 +141,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        context.flush()
+        flushPending(context: context)
         context.fireChannelReadComplete()
     }
 
@@ -151,6 +162,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             }
             calls.removeAll()
             closing = true
+            flushPending(context: context)
             let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
                 channel.close(promise: nil)
@@ -167,8 +179,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     // MARK: Calls
 
-    private func handleFrame(_ frame: ByteBuffer, context: ChannelHandlerContext) {
-        let started = NIODeadline.now()
+    private func handleFrame(_ frame: ByteBuffer, received started: NIODeadline, context: ChannelHandlerContext) {
         let request: RequestEnvelope
         do {
             request = try EnvelopeCodec.decodeRequest(frame)
@@ -281,14 +292,14 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             }
             finish(callID: callID, method: call.method, started: call.started, code: error.code, message: error.message, context: context)
         }
-        context.flush()
+        flushPending(context: context)
     }
 
     /// One message of a stream; false once the call is over.
     fileprivate func sendStreamMessage(callID: UInt64, token: UInt64, payload: [UInt8]) -> Bool {
         guard let context, !closing, let call = calls[callID], call.token == token else { return false }
         write(EnvelopeCodec.streamMessage(callID: callID, payload: payload), context: context)
-        context.flush()
+        flushPending(context: context)
         return true
     }
 
@@ -298,7 +309,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         abandon(call)
         finish(callID: callID, method: call.method, started: call.started, code: .deadlineExceeded,
                message: "deadline exceeded before the call finished", context: context)
-        context.flush()
+        flushPending(context: context)
     }
 
     /// Stops caring about a call: cancels its task and timer and its drain accounting.
@@ -332,7 +343,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// Writes a call's final status and counts the call in the metrics.
     private func finish(callID: UInt64, method: String, started: NIODeadline, code: StatusCode, message: String = "",
                         payload: [UInt8] = [], context: ChannelHandlerContext) {
-        write(EnvelopeCodec.finalResponse(callID: callID, code: code, message: message, payload: payload), context: context)
+        if pendingOut == nil { pendingOut = context.channel.allocator.buffer(capacity: 0) }
+        ResponseFrameWriter.writeFinal(callID: callID, code: code, message: message, payload: payload, to: &pendingOut!)
         recordFinished(method, started: started, code: code)
     }
 
@@ -340,14 +352,29 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         state.metrics.callFinished(method: method, code: code, nanoseconds: (NIODeadline.now() - started).nanoseconds)
     }
 
+    /// Queues a frame behind the answers already pending (order is kept).
     private func write(_ envelope: ResponseEnvelope, context: ChannelHandlerContext) {
-        context.write(wrapOutboundOut(EnvelopeCodec.frame(envelope, allocator: context.channel.allocator)), promise: nil)
+        if pendingOut == nil { pendingOut = context.channel.allocator.buffer(capacity: 0) }
+        FrameEncoder.writeFrame(envelope.serializedBytes(), to: &pendingOut!)
+    }
+
+    /// Hands the pending answers to the channel and flushes.
+    private func flushPending(context: ChannelHandlerContext) {
+        if var out = pendingOut, out.readableBytes > 0 {
+            context.write(wrapOutboundOut(out), promise: nil)
+            // A fresh buffer of the same size: the written one now belongs to
+            // the channel, and reusing its storage would copy it.
+            out = context.channel.allocator.buffer(capacity: min(out.capacity, 64 * 1024))
+            pendingOut = out
+        }
+        context.flush()
     }
 
     /// Sends a connection-level status on call id 0, then closes.
     private func finishConnection(context: ChannelHandlerContext, code: StatusCode, message: String) {
         guard !closing else { return }
         closing = true
+        flushPending(context: context)
         let frame = EnvelopeCodec.frame(EnvelopeCodec.finalResponse(callID: 0, code: code, message: message), allocator: context.channel.allocator)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in
@@ -356,15 +383,26 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     private func resetIdleTimer(context: ChannelHandlerContext) {
+        lastRead = .now()
+        scheduleIdleCheck(at: lastRead + TimeAmount(state.limits.idleTimeout), context: context)
+    }
+
+    private func scheduleIdleCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
         idleTimer?.cancel()
         let this = NIOLoopBound(self, eventLoop: context.eventLoop)
-        idleTimer = context.eventLoop.scheduleTask(in: TimeAmount(state.limits.idleTimeout)) {
+        idleTimer = context.eventLoop.scheduleTask(deadline: deadline) {
             this.value.idleTimerFired()
         }
     }
 
     private func idleTimerFired() {
         guard let context else { return }
+        let idleUntil = lastRead + TimeAmount(state.limits.idleTimeout)
+        if idleUntil > .now() {
+            // Bytes arrived since the timer was set: check again when they would go stale.
+            scheduleIdleCheck(at: idleUntil, context: context)
+            return
+        }
         if calls.isEmpty && !midFrame {
             state.logger.debug("closing idle connection", metadata: ["peer": "\(peer)"])
             finishConnection(context: context, code: .unavailable, message: "connection idle for longer than \(state.limits.idleTimeout)")
