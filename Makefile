@@ -16,7 +16,7 @@ TEST_FLAGS := $(RELEASE_FLAGS) -Xswiftc -enable-testing --scratch-path $(TEST_SC
 TEST_BIN := $(CURDIR)/$(TEST_SCRATCH)/release/facerpc
 TEST_ENV := PATH="$(CURDIR)/.venv/bin:$$PATH" FACERPC_MODELS_DIR="$(CURDIR)/models" FACERPC_BIN="$(TEST_BIN)"
 
-.PHONY: serve test setup setup-test build build-tests check-generated swift-test clients-test bench clean
+.PHONY: serve test setup setup-test build build-tests check-generated swift-test clients-test bench clean failover-test bench-rpc
 
 serve: setup build
 	exec .build/release/facerpc serve --models models $(SERVE_ARGS)
@@ -45,11 +45,21 @@ clients-test: build-tests
 	$(TEST_ENV) python3 -m pytest -q clients/python/tests
 	$(TEST_ENV) $(MAKE) -C clients/c test valgrind FACERPC_BIN="$(TEST_BIN)"
 
-test: setup-test check-generated swift-test clients-test
+# Two replicas behind HAProxy, one killed with SIGKILL under a retrying load:
+# no call may fail, and the dead one must leave rotation (docs/OPERATIONS.md). ~6 s.
+failover-test: setup-test build-tests
+	$(TEST_ENV) .venv/bin/python deploy/haproxy/failover_test.py --facerpc-bin "$(TEST_BIN)"
+
+test: setup-test check-generated swift-test clients-test failover-test
 
 # Side-by-side model throughput against onnxruntime (see BENCHMARKS.md).
 bench: setup-test build
 	.venv/bin/python bench/compare_models.py --seconds 3
+
+# Health calls/s and latency beside a C epoll server, grpcio and Tornado (BENCHMARKS.md). ~4 min.
+bench-rpc: build
+	@scripts/setup.sh bench
+	.venv-bench/bin/python bench/rpc_anchors.py --facerpc-bin .build/release/facerpc
 
 clean:
 	rm -rf .build .build-* clients/c/build
