@@ -210,7 +210,7 @@ def main():
             server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
-    med = {k: {f: statistics.median(m[f] for m in v) for f in ("calls_per_second", "p50_us", "p99_us")} | {"errors": sum(m.get("errors", 0) for m in v)}
+    med = {k: {f: statistics.median(m.get(f, 0) for m in v) for f in ("calls_per_second", "p50_us", "p99_us")} | {"errors": sum(m.get("errors", 0) for m in v)}
            for k, v in results.items()}
 
     def ours(transport, label):
@@ -225,7 +225,8 @@ def main():
     print("| server | transport | load | generator | calls/s | p50 µs | p99 µs | errors |")
     print("|---|---|---|---|---:|---:|---:|---:|")
     for (server, transport, label, gen), v in med.items():
-        print(f"| {server} | {transport} | {label} | {gen} | {v['calls_per_second']:,.0f} | {v['p50_us']:.1f} | {v['p99_us']:.1f} | {v['errors']} |")
+        us = lambda x: f"{x:.1f}" if x > 0 else "n/a"   # wrk sometimes prints no 99th percentile when pipelining
+        print(f"| {server} | {transport} | {label} | {gen} | {v['calls_per_second']:,.0f} | {us(v['p50_us'])} | {us(v['p99_us'])} | {v['errors']} |")
     print("\n| transport | load | facerpc calls/s | facerpc / C epoll | facerpc / best grpcio | facerpc / Tornado |")
     print("|---|---|---:|---:|---:|---:|")
     for label, _, _ in LOADS:
