@@ -30,8 +30,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("tcp"), help: "Listen on HOST:PORT (repeatable; port 0 picks a free one).")
     var tcpAddresses: [String] = []
 
-    @Flag(name: .customLong("allow-remote"), help: "Allow TCP on addresses other than loopback.")
-    var allowRemote = false
+    @Option(help: ArgumentHelp("Require this token (a file holding it) of every call over TCP.",
+                               discussion: "Needed to listen on any non-loopback address. Callers send metadata 'authorization: Bearer <token>' (clients: --token-file). The Unix socket is guarded by its file mode instead."))
+    var authTokenFile: String?
 
     @Option(help: "Give the Unix socket to this group, mode 0660 (default: mode 0600).")
     var socketGroup: String?
@@ -112,7 +113,11 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
-        configuration.allowNonLoopback = allowRemote
+        if let authTokenFile {
+            do { configuration.authToken = try AuthToken(contentsOfFile: authTokenFile) } catch {
+                throw ValidationError("--auth-token-file: \(error)")
+            }
+        }
         configuration.socketGroup = socketGroup
         configuration.eventLoopThreads = eventLoopThreads
         configuration.enableDebugService = enableDebugService

@@ -45,6 +45,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var pendingOut: ByteBuffer?
     private var context: ChannelHandlerContext?
     private var peer = "unknown"
+    /// Calls must carry the server's token: a TCP connection to a server started with one.
+    private var requiresToken = false
     /// Over the connection limit: everything it sends is ignored until it is closed.
     private var refused = false
     private var closing = false
@@ -75,6 +77,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         guard !counted else { return }
         counted = true
         peer = context.channel.remoteAddress.map { "\($0)" } ?? "unix"
+        if state.authToken != nil, let local = context.channel.localAddress {
+            if case .unixDomainSocket = local {} else { requiresToken = true }
+        }
         state.channels.withLockedValue { $0[ObjectIdentifier(context.channel)] = context.channel }
         let open = state.connections.wrappingIncrementThenLoad(ordering: .acquiringAndReleasing)
         state.metrics.connectionOpened()
@@ -205,6 +210,11 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         guard calls[callID] == nil else {
             finish(callID: 0, method: method, started: started, code: .invalidArgument,
                    message: "call_id \(callID) reused while that call is in flight; the new call was dropped", context: context)
+            return
+        }
+        if requiresToken, let token = state.authToken, !token.isPresented(in: request.metadata.map { MetadataItem(key: $0.key, value: $0.value) }) {
+            finish(callID: callID, method: method, started: started, code: .unauthenticated,
+                   message: "missing or wrong token: send metadata 'authorization: Bearer <token>'", context: context)
             return
         }
         guard let handler = state.router.handler(for: method) else {

@@ -39,7 +39,8 @@ public final class FaceRPCServer: Sendable {
         if let catalog { ModelsService(catalog: catalog).register(into: &router) }
         if configuration.enableDebugService { DebugService().register(into: &router) }
         for service in services { service.register(into: &router) }
-        self.state = ServerState(router: router, limits: configuration.limits, logger: logger, draining: draining)
+        self.state = ServerState(router: router, limits: configuration.limits, logger: logger, draining: draining,
+                                 authToken: configuration.authToken)
     }
 
     /// True once a drain has begun.
@@ -72,8 +73,9 @@ public final class FaceRPCServer: Sendable {
         }
         switch endpoint {
         case .tcp(let host, let port):
-            if !endpoint.isLoopback && !configuration.allowNonLoopback {
-                throw ConfigurationError("refusing to listen on non-loopback address \(host): pass --allow-remote to expose facerpc beyond this machine")
+            if !endpoint.isLoopback && configuration.authToken == nil {
+                throw ConfigurationError("refusing to listen on non-loopback address \(host) without authentication: "
+                    + "give --auth-token-file FILE (callers then send 'authorization: Bearer <token>')")
             }
             let channel = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 512)

@@ -5,8 +5,11 @@ import FaceRPCCore
 public struct ServerConfiguration: Sendable {
     /// Listeners. Empty means the defaults: ``Endpoint/defaultUnixPath`` and TCP on 127.0.0.1.
     public var endpoints: [Endpoint]
-    /// TCP on a non-loopback address must be asked for explicitly.
-    public var allowNonLoopback: Bool = false
+    /// When set, every call on a TCP listener must present it
+    /// (`authorization: Bearer <token>`; UNAUTHENTICATED otherwise). The Unix
+    /// socket is guarded by its file mode instead. TCP on a non-loopback
+    /// address is refused at start-up without it.
+    public var authToken: AuthToken? = nil
     /// Unix socket file mode: 0600 by default, 0660 when a group is given.
     public var socketGroup: String? = nil
     public var limits = ServerLimits()

@@ -11,6 +11,8 @@ final class ServerState: Sendable {
     let router: Router
     let limits: ServerLimits
     let logger: Logger
+    /// Required of calls on TCP connections when set.
+    let authToken: AuthToken?
     /// Calls by method and status, latencies, open connections (swift-metrics;
     /// a no-op unless the process bootstrapped a backend).
     let metrics: RPCMetrics
@@ -25,7 +27,8 @@ final class ServerState: Sendable {
     /// Open child channels, so that shutdown can close them.
     let channels = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
 
-    init(router: Router, limits: ServerLimits, logger: Logger, draining: ManagedAtomic<Bool>) {
+    init(router: Router, limits: ServerLimits, logger: Logger, draining: ManagedAtomic<Bool>, authToken: AuthToken? = nil) {
+        self.authToken = authToken
         self.draining = draining
         self.router = router
         self.limits = limits

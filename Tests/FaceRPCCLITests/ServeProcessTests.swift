@@ -114,7 +114,7 @@ import Testing
         #expect(try Self.cli(["health", "--unix", third.unixPath]).code == 0)
     }
 
-    @Test func refusesNonLoopbackWithoutFlag() throws {
+    @Test func refusesNonLoopbackWithoutToken() throws {
         let result = try Self.cli(["serve", "--tcp", "0.0.0.0:0", "--log-level", "critical"])
         #expect(result.code != 0)
     }
