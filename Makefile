@@ -16,7 +16,7 @@ TEST_FLAGS := $(RELEASE_FLAGS) -Xswiftc -enable-testing --scratch-path $(TEST_SC
 TEST_BIN := $(CURDIR)/$(TEST_SCRATCH)/release/facerpc
 TEST_ENV := PATH="$(CURDIR)/.venv/bin:$$PATH" FACERPC_MODELS_DIR="$(CURDIR)/models" FACERPC_BIN="$(TEST_BIN)"
 
-.PHONY: serve test setup setup-test build build-tests check-generated swift-test clients-test bench clean failover-test bench-rpc
+.PHONY: serve test setup setup-test build build-tests check-generated swift-test clients-test fuzz-replay fuzz-build fuzz fuzz-smoke bench clean failover-test bench-rpc
 
 serve: setup build
 	exec .build/release/facerpc serve --models models $(SERVE_ARGS)
@@ -50,7 +50,28 @@ clients-test: build-tests
 failover-test: setup-test build-tests
 	$(TEST_ENV) .venv/bin/python deploy/haproxy/failover_test.py --facerpc-bin "$(TEST_BIN)"
 
-test: setup-test check-generated swift-test clients-test failover-test
+# The fuzz targets built as plain programs replay the committed seeds and crash regressions.
+FUZZ_TARGETS := wire jpeg onnx checkpoint
+fuzz-replay: build-tests
+	for t in $(FUZZ_TARGETS); do $(TEST_SCRATCH)/release/fuzz-$$t Fuzz/Corpus/$$t Fuzz/Regressions/$$t || exit 1; done
+
+# libFuzzer + AddressSanitizer builds of the same targets, in their own folder.
+FUZZ_FLAGS := -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -DFUZZING \
+	-Xcc -fsanitize=fuzzer-no-link,address -Xswiftc -use-ld=lld --scratch-path .build-fuzz
+fuzz-build:
+	for t in $(FUZZ_TARGETS); do $(SWIFT) build $(FUZZ_FLAGS) --product fuzz-$$t || exit 1; done
+
+# make fuzz SECONDS=600: every target for SECONDS each (default 60).
+SECONDS ?= 60
+fuzz: setup-test fuzz-build
+	scripts/fuzz.sh $(SECONDS)
+
+# A short fuzzing run of every target, part of make test.
+FUZZ_SMOKE_SECONDS ?= 15
+fuzz-smoke: fuzz-build
+	scripts/fuzz.sh $(FUZZ_SMOKE_SECONDS)
+
+test: setup-test check-generated swift-test fuzz-replay clients-test fuzz-smoke failover-test
 
 # Side-by-side model throughput against onnxruntime (see BENCHMARKS.md).
 bench: setup-test build

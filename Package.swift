@@ -11,6 +11,7 @@
 //   FaceRPCImage    JPEG decode/encode (libturbojpeg), EXIF, resampling, face chips
 //   FaceRPCDetection face detection (MTCNN on our engine), 5-point landmarks
 //   FaceRPCPredict  the Predict pipeline: compute pool, dynamic batching, response building
+//   FaceRPCTraining in-server training: backward passes, optimisers, data, jobs, checkpoints, evaluation
 //   FaceRPCServer   SwiftNIO server: sockets, connections, dispatch, services
 //   FaceRPCClient   SwiftNIO client used by the CLI and tests
 //   FaceRPCMetrics  metric names and instruments on swift-metrics (backend-neutral)
@@ -147,11 +148,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Training
+        .target(
+            name: "FaceRPCTraining",
+            dependencies: [
+                "FaceRPCCore", "FaceRPCKernels", "FaceRPCEngine", "FaceRPCImage",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+
         // MARK: Serving
         .target(
             name: "FaceRPCServer",
             dependencies: [
-                "FaceRPCCore", "FaceRPCWire", "FaceRPCProtos", "FaceRPCRegistry", "FaceRPCMetrics",
+                "FaceRPCCore", "FaceRPCWire", "FaceRPCProtos", "FaceRPCRegistry", "FaceRPCTraining", "FaceRPCEngine",
+                "FaceRPCMetrics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -174,12 +186,26 @@ let package = Package(
             name: "FaceRPCCLI",
             dependencies: [
                 "FaceRPCServer", "FaceRPCClient", "FaceRPCRegistry", "FaceRPCEngine", "FaceRPCONNX", "FaceRPCPredict", "FaceRPCImage",
-                "FaceRPCMetrics", "FaceRPCPrometheus",
+                "FaceRPCTraining", "FaceRPCMetrics", "FaceRPCPrometheus",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
+
+        // MARK: Fuzzing (Fuzz/, `make fuzz`)
+        // Built by `make fuzz` with -sanitize=fuzzer,address -parse-as-library -DFUZZING as
+        // libFuzzer targets; in every other build each is a program that replays the files
+        // or folders it is given (the committed corpora and crash regressions, in `make test`).
+        .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/Support", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-wire", dependencies: [
+            "FuzzSupport", "FaceRPCWire", "FaceRPCProtos", "FaceRPCCore", .product(name: "NIOCore", package: "swift-nio"),
+        ], path: "Fuzz/Wire", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-jpeg", dependencies: ["FuzzSupport", "FaceRPCImage"], path: "Fuzz/JPEG", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-onnx", dependencies: ["FuzzSupport", "FaceRPCONNX"], path: "Fuzz/ONNX", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-checkpoint", dependencies: ["FuzzSupport", "FaceRPCTraining"], path: "Fuzz/Checkpoint",
+                          swiftSettings: swiftSettings),
 
         // MARK: Tests (the tree mirrors Sources/)
         .testTarget(name: "FaceRPCCoreTests", dependencies: ["FaceRPCCore"]),
@@ -196,6 +222,9 @@ let package = Package(
         .testTarget(name: "FaceRPCDetectionTests", dependencies: ["FaceRPCDetection", "FaceRPCImage", "FaceRPCEngine"]),
         .testTarget(name: "FaceRPCPredictTests", dependencies: ["FaceRPCPredict", "FaceRPCCore", "FaceRPCRegistry", "FaceRPCEngine"]),
         .testTarget(name: "FaceRPCRegistryTests", dependencies: ["FaceRPCRegistry", "FaceRPCEngine"]),
+        .testTarget(name: "FaceRPCTrainingTests", dependencies: [
+            "FaceRPCTraining", "FaceRPCKernels", "FaceRPCEngine", "FaceRPCCore", "FaceRPCImage",
+        ]),
         .testTarget(name: "FaceRPCCLITests", dependencies: [
             "FaceRPCClient", "FaceRPCCore", "FaceRPCProtos",
         ]),
@@ -212,7 +241,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "FaceRPCServerTests", dependencies: [
-            "FaceRPCServer", "FaceRPCClient", "FaceRPCCore", "FaceRPCProtos", "FaceRPCRegistry",
+            "FaceRPCServer", "FaceRPCClient", "FaceRPCCore", "FaceRPCProtos", "FaceRPCRegistry", "FaceRPCPredict", "FaceRPCTraining",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
