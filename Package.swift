@@ -148,6 +148,7 @@ let package = Package(
             name: "FaceRPCCLI",
             dependencies: [
                 "FaceRPCServer", "FaceRPCClient", "FaceRPCRegistry", "FaceRPCEngine", "FaceRPCONNX", "FaceRPCPredict", "FaceRPCImage",
+                "FaceRPCTraining", "FaceRPCKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
