@@ -16,7 +16,7 @@ TEST_FLAGS := $(RELEASE_FLAGS) -Xswiftc -enable-testing --scratch-path $(TEST_SC
 TEST_BIN := $(CURDIR)/$(TEST_SCRATCH)/release/facerpc
 TEST_ENV := PATH="$(CURDIR)/.venv/bin:$$PATH" FACERPC_MODELS_DIR="$(CURDIR)/models" FACERPC_BIN="$(TEST_BIN)"
 
-.PHONY: serve test setup setup-test build build-tests check-generated swift-test clients-test bench clean
+.PHONY: serve test setup setup-test build build-tests check-generated swift-test clients-test fuzz-replay fuzz-build fuzz fuzz-smoke bench clean
 
 serve: setup build
 	exec .build/release/facerpc serve --models models $(SERVE_ARGS)
@@ -45,7 +45,40 @@ clients-test: build-tests
 	$(TEST_ENV) python3 -m pytest -q clients/python/tests
 	$(TEST_ENV) $(MAKE) -C clients/c test valgrind FACERPC_BIN="$(TEST_BIN)"
 
-test: setup-test check-generated swift-test clients-test
+# The fuzz targets built as plain programs replay the committed seeds and crash regressions.
+FUZZ_TARGETS := wire jpeg onnx checkpoint
+fuzz-replay: build-tests
+	for t in $(FUZZ_TARGETS); do $(TEST_SCRATCH)/release/fuzz-$$t Fuzz/Corpus/$$t Fuzz/Regressions/$$t || exit 1; done
+
+# libFuzzer + AddressSanitizer builds of the same targets, in their own folder.
+FUZZ_FLAGS := -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -DFUZZING \
+	-Xcc -fsanitize=fuzzer-no-link,address -Xswiftc -use-ld=lld --scratch-path .build-fuzz
+fuzz-build:
+	for t in $(FUZZ_TARGETS); do $(SWIFT) build $(FUZZ_FLAGS) --product fuzz-$$t || exit 1; done
+
+# make fuzz SECONDS=600: every target for SECONDS each (default 60).
+SECONDS ?= 60
+fuzz: setup-test fuzz-build
+	scripts/fuzz.sh $(SECONDS)
+
+# A short fuzzing run of every target, part of make test.
+FUZZ_SMOKE_SECONDS ?= 15
+fuzz-smoke: fuzz-build
+	scripts/fuzz.sh $(FUZZ_SMOKE_SECONDS)
+
+test: setup-test check-generated swift-test fuzz-replay clients-test fuzz-smoke
+
+# The Swift test suite under AddressSanitizer or ThreadSanitizer (too slow for
+# every CI run: a separate instrumented build plus the suite, tens of minutes on
+# 2 cores). The CLI tests run the instrumented server binary too.
+#   make sanitize-address    make sanitize-thread    (SANITIZE_FILTER=Suite to narrow)
+SANITIZE_FILTER ?=
+sanitize-%: setup-test
+	$(SWIFT) build --build-tests -c release -Xswiftc -enable-testing --sanitize=$* --scratch-path .build-$*
+	PATH="$(CURDIR)/.venv/bin:$$PATH" FACERPC_MODELS_DIR="$(CURDIR)/models" FACERPC_BIN="$(CURDIR)/.build-$*/release/facerpc" \
+	  TSAN_OPTIONS="halt_on_error=1" ASAN_OPTIONS="detect_leaks=0" \
+	  $(SWIFT) test --skip-build --no-parallel -c release -Xswiftc -enable-testing --sanitize=$* --scratch-path .build-$* \
+	  $(if $(SANITIZE_FILTER),--filter "$(SANITIZE_FILTER)")
 
 # Side-by-side model throughput against onnxruntime (see BENCHMARKS.md).
 bench: setup-test build

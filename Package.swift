@@ -10,8 +10,8 @@
 //   FaceRPCRegistry named models, versions, health, hot swap
 //   FaceRPCImage    JPEG decode/encode (libturbojpeg), EXIF, resampling, face chips
 //   FaceRPCDetection face detection (MTCNN on our engine), 5-point landmarks
-//   FaceRPCTraining in-server training of Levi-Hassner networks: data pipeline, trainer, optimizers, jobs, checkpoints
 //   FaceRPCPredict  the Predict pipeline: compute pool, dynamic batching, response building
+//   FaceRPCTraining in-server training: backward passes, optimisers, data, jobs, checkpoints, evaluation
 //   FaceRPCServer   SwiftNIO server: sockets, connections, dispatch, services
 //   FaceRPCClient   SwiftNIO client used by the CLI and tests
 //   FaceRPCCLI      the `facerpc` command
@@ -119,15 +119,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .target(name: "FaceRPCTraining",
-                dependencies: ["FaceRPCCore", "FaceRPCKernels", "FaceRPCEngine", "FaceRPCImage"],
-                swiftSettings: swiftSettings + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        // MARK: Training
+        .target(
+            name: "FaceRPCTraining",
+            dependencies: [
+                "FaceRPCCore", "FaceRPCKernels", "FaceRPCEngine", "FaceRPCImage",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
 
         // MARK: Serving
         .target(
             name: "FaceRPCServer",
             dependencies: [
-                "FaceRPCCore", "FaceRPCWire", "FaceRPCProtos", "FaceRPCRegistry",
+                "FaceRPCCore", "FaceRPCWire", "FaceRPCProtos", "FaceRPCRegistry", "FaceRPCTraining", "FaceRPCEngine",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -155,6 +161,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Fuzzing (Fuzz/, `make fuzz`)
+        // Built by `make fuzz` with -sanitize=fuzzer,address -parse-as-library -DFUZZING as
+        // libFuzzer targets; in every other build each is a program that replays the files
+        // or folders it is given (the committed corpora and crash regressions, in `make test`).
+        .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/Support", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-wire", dependencies: [
+            "FuzzSupport", "FaceRPCWire", "FaceRPCProtos", "FaceRPCCore", .product(name: "NIOCore", package: "swift-nio"),
+        ], path: "Fuzz/Wire", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-jpeg", dependencies: ["FuzzSupport", "FaceRPCImage"], path: "Fuzz/JPEG", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-onnx", dependencies: ["FuzzSupport", "FaceRPCONNX"], path: "Fuzz/ONNX", swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-checkpoint", dependencies: ["FuzzSupport", "FaceRPCTraining"], path: "Fuzz/Checkpoint",
+                          swiftSettings: swiftSettings),
+
         // MARK: Tests (the tree mirrors Sources/)
         .testTarget(name: "FaceRPCCoreTests", dependencies: ["FaceRPCCore"]),
         .testTarget(name: "FaceRPCProtosTests", dependencies: ["FaceRPCProtos"]),
@@ -169,13 +189,15 @@ let package = Package(
         .testTarget(name: "FaceRPCImageTests", dependencies: ["FaceRPCImage", "CTurboJPEG"], exclude: ["Fixtures"]),
         .testTarget(name: "FaceRPCDetectionTests", dependencies: ["FaceRPCDetection", "FaceRPCImage", "FaceRPCEngine"]),
         .testTarget(name: "FaceRPCPredictTests", dependencies: ["FaceRPCPredict", "FaceRPCCore", "FaceRPCRegistry", "FaceRPCEngine"]),
-        .testTarget(name: "FaceRPCTrainingTests", dependencies: ["FaceRPCTraining", "FaceRPCKernels", "FaceRPCEngine"], swiftSettings: swiftSettings),
         .testTarget(name: "FaceRPCRegistryTests", dependencies: ["FaceRPCRegistry", "FaceRPCEngine"]),
+        .testTarget(name: "FaceRPCTrainingTests", dependencies: [
+            "FaceRPCTraining", "FaceRPCKernels", "FaceRPCEngine", "FaceRPCCore", "FaceRPCImage",
+        ]),
         .testTarget(name: "FaceRPCCLITests", dependencies: [
             "FaceRPCClient", "FaceRPCCore", "FaceRPCProtos",
         ]),
         .testTarget(name: "FaceRPCServerTests", dependencies: [
-            "FaceRPCServer", "FaceRPCClient", "FaceRPCCore", "FaceRPCProtos", "FaceRPCRegistry",
+            "FaceRPCServer", "FaceRPCClient", "FaceRPCCore", "FaceRPCProtos", "FaceRPCRegistry", "FaceRPCPredict", "FaceRPCTraining",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

@@ -6,6 +6,7 @@ struct FaceRPCCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "facerpc",
         abstract: "Age and gender of the faces in a photo, served over a gRPC-style protocol.",
-        subcommands: [ServeCommand.self, HealthCommand.self, ModelsCommand.self, PredictCommand.self, RunModelCommand.self, BenchModelCommand.self, ExportONNXCommand.self, BenchTrainCommand.self]
+        subcommands: [ServeCommand.self, HealthCommand.self, ModelsCommand.self, PredictCommand.self,
+                      TrainCommand.self, TrainStatusCommand.self, TrainReportCommand.self, RunModelCommand.self, BenchModelCommand.self, ExportONNXCommand.self, BenchTrainCommand.self]
     )
 }

@@ -27,13 +27,17 @@ struct HealthCommand: AsyncParsableCommand {
         }
         let limit = Duration.milliseconds(Int64(max(0.001, timeout) * 1000))
         do {
-            let connection = try await FaceRPCConnection.connect(to: endpoint, timeout: limit)
+            let connection = try await address.connect(timeout: limit)
             defer { Task { await connection.close() } }
             let status = try await connection.checkHealth(service: service, timeout: limit)
             print(status.probeName)
             throw ExitCode(status == .serving ? 0 : 1)
         } catch let error as RPCError {
             FileHandle.standardError.write(Data("error: \(endpoint): \(error)\n".utf8))
+            throw ExitCode(2)
+        } catch let error as ConfigurationError {
+            // A probe that cannot even ask (unreadable token file) is an error, not NOT_SERVING.
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(2)
         }
     }

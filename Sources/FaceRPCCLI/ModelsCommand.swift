@@ -24,7 +24,7 @@ struct ModelsCommand: AsyncParsableCommand {
         let limit = Duration.milliseconds(Int64(max(0.001, timeout) * 1000))
         let models: [ModelInfo]
         do {
-            let connection = try await FaceRPCConnection.connect(to: endpoint, timeout: limit)
+            let connection = try await address.connect(timeout: limit)
             defer { Task { await connection.close() } }
             models = try await connection.listModels(timeout: limit)
         } catch {

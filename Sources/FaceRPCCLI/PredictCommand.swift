@@ -33,7 +33,7 @@ struct PredictCommand: AsyncParsableCommand {
         let endpoint = try address.endpoint()
         let connection: FaceRPCConnection
         do {
-            connection = try await FaceRPCConnection.connect(to: endpoint, timeout: .seconds(5))
+            connection = try await address.connect(timeout: .seconds(5))
         } catch {
             FileHandle.standardError.write(Data("error: \(endpoint): \(error)\n".utf8))
             throw ExitCode(2)

@@ -4,6 +4,7 @@ import FaceRPCCore
 import FaceRPCPredict
 import FaceRPCRegistry
 import FaceRPCServer
+import FaceRPCTraining
 import Foundation
 import Logging
 
@@ -66,6 +67,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Threads for decoding, detection and alignment (default: all cores).")
     var computeThreads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(help: "Training reads datasets only from under this folder; without it training is off.")
+    var dataRoot: String?
+
+    @Option(help: "Training jobs, checkpoints, curves and reports.")
+    var stateDir: String = "state"
+
+    @Flag(inversion: .prefixedNo, help: "Resume the training job a previous server left unfinished (crash, kill -9, restart).")
+    var resumeTraining = true
+
     @Flag(help: .hidden)
     var enableDebugService = false
 
@@ -108,7 +118,9 @@ struct ServeCommand: AsyncParsableCommand {
         predictConfiguration.computeThreads = computeThreads
         let predict = PredictService(registry: registry, modelsDirectory: models, configuration: predictConfiguration,
                                      networkThreads: threads, logger: Logger(label: "facerpc.predict"))
-        let server = FaceRPCServer(configuration: configuration, services: [predict],
+        let training = try makeTrainingManager(registry: registry)
+        let server = FaceRPCServer(configuration: configuration,
+                                   services: [predict, TrainingService(manager: training, defaultThreads: threads)],
                                    catalog: RegistryCatalog(registry: registry), logger: logger)
         let signals = SignalWatcher { signal in
             logger.info("signal received", metadata: ["signal": "\(signal)"])
@@ -144,9 +156,37 @@ struct ServeCommand: AsyncParsableCommand {
                 logger.info("model", metadata: ["name": "\(model.name)", "state": "\(model.state)",
                                                 "version": "\(model.version)", "error": "\(model.error ?? "")"])
             }
+            if resumeTraining { training?.resumeInterrupted() }
         }
         await server.waitUntilStopped()
+        if let training {
+            // The running job checkpoints and stays resumable; blocking, so off the cooperative pool.
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                Thread.detachNewThread {
+                    training.shutdown()
+                    done.resume()
+                }
+            }
+        }
         withExtendedLifetime(signals) {}
+    }
+
+    /// The job manager when training is configured: `--data-root` turns it on;
+    /// an existing `--state-dir` alone keeps old jobs' status and reports readable.
+    private func makeTrainingManager(registry: ModelRegistry) throws -> TrainingJobManager? {
+        var root: DataRoot? = nil
+        if let dataRoot {
+            do { root = try DataRoot(path: dataRoot) } catch { throw ValidationError("--data-root: \(error)") }
+        } else if !FileManager.default.fileExists(atPath: stateDir) {
+            return nil
+        }
+        do {
+            return try TrainingJobManager(stateDirectory: stateDir, dataRoot: root,
+                                          publisher: RegistryTrainedModelPublisher(registry: registry),
+                                          logger: Logger(label: "facerpc.training"))
+        } catch {
+            throw ValidationError("--state-dir \(stateDir): \(error)")
+        }
     }
 }
 

@@ -15,21 +15,27 @@ public final class FaceRPCConnection: Sendable {
     private let channel: any Channel
     private let handler: NIOLoopBound<ClientHandler>
     private let nextCallID = NIOLockedValueBox<UInt64>(0)
+    /// Sent with every call, before the call's own metadata (credentials, say).
+    public let defaultMetadata: [MetadataItem]
 
     /// How much longer than the deadline the client waits for the server's own
     /// DEADLINE_EXCEEDED before failing the call itself.
     public static let deadlineSlack: Duration = .milliseconds(500)
 
-    private init(channel: any Channel, handler: NIOLoopBound<ClientHandler>) {
+    private init(channel: any Channel, handler: NIOLoopBound<ClientHandler>, defaultMetadata: [MetadataItem]) {
         self.channel = channel
         self.handler = handler
+        self.defaultMetadata = defaultMetadata
     }
 
     /// Connects to `endpoint`. Throws `RPCError(.unavailable)` when nothing
     /// listens there or the connection attempt exceeds `timeout`.
+    /// - Parameter metadata: sent with every call, e.g. ``MetadataItem/bearer(_:)``
+    ///   for a server started with `--auth-token-file`.
     public static func connect(
         to endpoint: Endpoint,
         timeout: Duration = .seconds(5),
+        metadata: [MetadataItem] = [],
         maxFrameBytes: Int = ServerLimits().maxFrameBytes,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(RPCError) -> FaceRPCConnection {
@@ -56,7 +62,7 @@ public final class FaceRPCConnection: Sendable {
             let handler = try await channel.eventLoop.submit {
                 NIOLoopBound(try channel.pipeline.syncOperations.handler(type: ClientHandler.self), eventLoop: channel.eventLoop)
             }.get()
-            return FaceRPCConnection(channel: channel, handler: handler)
+            return FaceRPCConnection(channel: channel, handler: handler, defaultMetadata: metadata)
         } catch {
             throw RPCError(code: .internalError, message: "client pipeline broken", cause: error)
         }
@@ -76,7 +82,7 @@ public final class FaceRPCConnection: Sendable {
     public func unary(method: String, request: [UInt8], timeout: Duration? = .seconds(30),
                       metadata: [MetadataItem] = []) async throws(RPCError) -> [UInt8] {
         let callID = takeCallID()
-        let envelope = Self.envelope(callID: callID, method: method, request: request, timeout: timeout, metadata: metadata)
+        let envelope = Self.envelope(callID: callID, method: method, request: request, timeout: timeout, metadata: defaultMetadata + metadata)
         let localLimit = (timeout ?? .seconds(300)) + Self.deadlineSlack
         let loop = channel.eventLoop
         let handler = self.handler
@@ -105,7 +111,7 @@ public final class FaceRPCConnection: Sendable {
     public func serverStreaming(method: String, request: [UInt8], timeout: Duration? = nil,
                                 metadata: [MetadataItem] = []) -> AsyncThrowingStream<[UInt8], any Error> {
         let callID = takeCallID()
-        let envelope = Self.envelope(callID: callID, method: method, request: request, timeout: timeout, metadata: metadata)
+        let envelope = Self.envelope(callID: callID, method: method, request: request, timeout: timeout, metadata: defaultMetadata + metadata)
         let loop = channel.eventLoop
         let handler = self.handler
         let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()

@@ -11,6 +11,7 @@ public enum Methods {
     public static let trainStatus = "/facerpc.v1.Training/GetStatus"
     public static let trainWatch = "/facerpc.v1.Training/Watch"
     public static let trainCancel = "/facerpc.v1.Training/Cancel"
+    public static let trainReport = "/facerpc.v1.Training/GetReport"
     /// Only served with `--enable-debug-service`.
     public static let debugSleep = "/facerpc.v1.Debug/Sleep"
 }

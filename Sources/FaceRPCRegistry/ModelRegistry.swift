@@ -229,14 +229,14 @@ public final class ModelRegistry: Sendable {
 
             let bytes = try WeightFile.encode(graph)
             m.sha256 = SHA256.hex(SHA256.hash(bytes))
-            try AtomicFile.makeDirectories(folder + "/versions")
+            try RegistryFiles.makeDirectories(folder + "/versions")
             let versionDirectory = folder + "/versions/" + m.version
             if mkdir(versionDirectory, 0o755) != 0 {
                 if errno == EEXIST { throw RegistryError.versionExists(name: name, version: m.version) }
                 throw RegistryError.io(path: versionDirectory, reason: "cannot create directory: \(AtomicFile.errnoString())")
             }
-            try AtomicFile.write(bytes, to: versionDirectory + "/" + m.weights)
-            try AtomicFile.write(Array(m.encoded()), to: versionDirectory + "/model.json")
+            try RegistryFiles.write(bytes, to: versionDirectory + "/" + m.weights)
+            try RegistryFiles.write(Array(m.encoded()), to: versionDirectory + "/model.json")
             logger.info("model version stored", metadata: [
                 "model": "\(name)", "version": "\(m.version)", "bytes": "\(bytes.count)", "sha256": "\(m.sha256)",
             ])
@@ -336,7 +336,7 @@ public final class ModelRegistry: Sendable {
         top.weights = "weights-\(version).\(stored.format.rawValue)"
         try linkOrCopy(from: versionDirectory + "/" + stored.weights, to: folder + "/" + top.weights)
         let previousManifest = try? ModelManifest.load(path: folder + "/model.json")
-        try AtomicFile.write(Array(top.encoded()), to: folder + "/model.json")
+        try RegistryFiles.write(Array(top.encoded()), to: folder + "/model.json")
 
         let serving = ServingModel(
             descriptor: ModelDescriptor(manifest: top, state: .serving, parameters: verified.descriptor.parameters),
@@ -468,7 +468,7 @@ public final class ModelRegistry: Sendable {
         } catch {
             throw RegistryError.io(path: source, reason: "cannot read: \(error.localizedDescription)")
         }
-        try data.withUnsafeBytes { try AtomicFile.write($0, to: destination) }
+        try data.withUnsafeBytes { try RegistryFiles.write($0, to: destination) }
     }
 
     private func isDirectory(_ path: String) -> Bool {

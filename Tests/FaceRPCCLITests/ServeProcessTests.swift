@@ -25,13 +25,14 @@ import Testing
         var tcp: Endpoint = .tcp(host: "127.0.0.1", port: 0)
         private let output = Pipe()
 
-        init(extraArguments: [String] = []) throws {
+        /// - Parameter models: the models folder (default: an empty one inside the process's own temporary folder).
+        init(extraArguments: [String] = [], models: String? = nil, logLevel: String = "critical") throws {
             var template = Array("/tmp/facerpc-cli-XXXXXX".utf8CString)
             folder = String(cString: template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!)! })
             unixPath = folder + "/serve.sock"
             process.executableURL = URL(fileURLWithPath: ServeProcessTests.binary)
-            process.arguments = ["serve", "--unix", unixPath, "--tcp", "127.0.0.1:0", "--models", folder + "/models",
-                                 "--enable-debug-service", "--log-level", "critical"] + extraArguments
+            process.arguments = ["serve", "--unix", unixPath, "--tcp", "127.0.0.1:0", "--models", models ?? folder + "/models",
+                                 "--enable-debug-service", "--log-level", logLevel] + extraArguments
             process.standardOutput = output
             try process.run()
             // Readiness: one "listening on" line per listener.

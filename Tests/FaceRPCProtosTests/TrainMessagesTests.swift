@@ -57,6 +57,42 @@ struct TrainMessagesTests {
         #expect(try roundTrip(status).copy == status)
     }
 
+    @Test("TrainReport round-trips every field, nested and repeated ones included")
+    func report() throws {
+        var status = TrainStatus()
+        status.jobID = "j-2"
+        status.state = .succeeded
+        var report = TrainReport()
+        report.status = status
+        report.task = .age
+        report.examples = 1025
+        report.accuracy = 0.41
+        report.oneOffAccuracy = 0.83
+        report.labels = ["0-2", "4-6", "8-12"]
+        report.confusion = [5, 1, 0, 2, 7, 1, 0, 0, UInt32.max]
+        var metrics = ClassMetrics()
+        metrics.label = "4-6"
+        metrics.precision = 0.5
+        metrics.recall = 0.25
+        metrics.f1 = 1.0 / 3
+        metrics.support = 12
+        report.classes = [metrics, ClassMetrics()]
+        report.macroF1 = 0.3
+        report.baselineAccuracy = 0.28
+        var point = TrainCurvePoint()
+        point.step = 100
+        point.loss = 2.1
+        point.lossAvg = 2.2
+        point.trainAccuracy = 0.2
+        point.valAccuracy = 0.3
+        point.learningRate = 0.01
+        point.epoch = 1
+        report.curve = [point, TrainCurvePoint()]
+        let copy = try roundTrip(report).copy
+        #expect(copy == report)
+        #expect(copy.status?.jobID == "j-2")
+    }
+
     @Test("Training enums round-trip known and unrecognized values")
     func enums() throws {
         for task in TrainTask.allCases + [.unrecognized(77)] {

@@ -19,6 +19,9 @@ PROTOBUF_C__BEGIN_DECLS
 typedef struct Facerpc__V1__TrainRequest Facerpc__V1__TrainRequest;
 typedef struct Facerpc__V1__TrainJobRequest Facerpc__V1__TrainJobRequest;
 typedef struct Facerpc__V1__TrainStatus Facerpc__V1__TrainStatus;
+typedef struct Facerpc__V1__ClassMetrics Facerpc__V1__ClassMetrics;
+typedef struct Facerpc__V1__TrainCurvePoint Facerpc__V1__TrainCurvePoint;
+typedef struct Facerpc__V1__TrainReport Facerpc__V1__TrainReport;
 
 
 /* --- enums --- */
@@ -170,6 +173,93 @@ struct  Facerpc__V1__TrainStatus
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, FACERPC__V1__TRAIN_STATE__TRAIN_STATE_UNSPECIFIED, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
+/*
+ * Per-class figures of an evaluation, as in scikit-learn's classification_report.
+ */
+struct  Facerpc__V1__ClassMetrics
+{
+  ProtobufCMessage base;
+  char *label;
+  float precision;
+  float recall;
+  float f1;
+  /*
+   * validation examples whose true class this is
+   */
+  uint32_t support;
+};
+#define FACERPC__V1__CLASS_METRICS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&facerpc__v1__class_metrics__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0 }
+
+
+/*
+ * One point of a job's training curves.
+ */
+struct  Facerpc__V1__TrainCurvePoint
+{
+  ProtobufCMessage base;
+  uint64_t step;
+  float loss;
+  float loss_avg;
+  float train_accuracy;
+  /*
+   * 0 where no validation ran at this step
+   */
+  float val_accuracy;
+  float learning_rate;
+  uint32_t epoch;
+};
+#define FACERPC__V1__TRAIN_CURVE_POINT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&facerpc__v1__train_curve_point__descriptor) \
+    , 0, 0, 0, 0, 0, 0, 0 }
+
+
+/*
+ * The evaluation of a finished job on its validation set (Training/GetReport).
+ */
+struct  Facerpc__V1__TrainReport
+{
+  ProtobufCMessage base;
+  Facerpc__V1__TrainStatus *status;
+  Facerpc__V1__TrainTask task;
+  /*
+   * validation examples evaluated
+   */
+  uint32_t examples;
+  /*
+   * exact
+   */
+  float accuracy;
+  /*
+   * age: predicted bucket within one of the true one
+   */
+  float one_off_accuracy;
+  /*
+   * class order of the matrix and of `classes`
+   */
+  size_t n_labels;
+  char **labels;
+  /*
+   * row-major [true][predicted], labels.size()^2 values
+   */
+  size_t n_confusion;
+  uint32_t *confusion;
+  size_t n_classes;
+  Facerpc__V1__ClassMetrics **classes;
+  float macro_f1;
+  /*
+   * always answering the most frequent class
+   */
+  float baseline_accuracy;
+  size_t n_curve;
+  Facerpc__V1__TrainCurvePoint **curve;
+};
+#define FACERPC__V1__TRAIN_REPORT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&facerpc__v1__train_report__descriptor) \
+    , NULL, FACERPC__V1__TRAIN_TASK__TRAIN_TASK_UNSPECIFIED, 0, 0, 0, 0,NULL, 0,NULL, 0,NULL, 0, 0, 0,NULL }
+
+
 /* Facerpc__V1__TrainRequest methods */
 void   facerpc__v1__train_request__init
                      (Facerpc__V1__TrainRequest         *message);
@@ -227,6 +317,63 @@ Facerpc__V1__TrainStatus *
 void   facerpc__v1__train_status__free_unpacked
                      (Facerpc__V1__TrainStatus *message,
                       ProtobufCAllocator *allocator);
+/* Facerpc__V1__ClassMetrics methods */
+void   facerpc__v1__class_metrics__init
+                     (Facerpc__V1__ClassMetrics         *message);
+size_t facerpc__v1__class_metrics__get_packed_size
+                     (const Facerpc__V1__ClassMetrics   *message);
+size_t facerpc__v1__class_metrics__pack
+                     (const Facerpc__V1__ClassMetrics   *message,
+                      uint8_t             *out);
+size_t facerpc__v1__class_metrics__pack_to_buffer
+                     (const Facerpc__V1__ClassMetrics   *message,
+                      ProtobufCBuffer     *buffer);
+Facerpc__V1__ClassMetrics *
+       facerpc__v1__class_metrics__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   facerpc__v1__class_metrics__free_unpacked
+                     (Facerpc__V1__ClassMetrics *message,
+                      ProtobufCAllocator *allocator);
+/* Facerpc__V1__TrainCurvePoint methods */
+void   facerpc__v1__train_curve_point__init
+                     (Facerpc__V1__TrainCurvePoint         *message);
+size_t facerpc__v1__train_curve_point__get_packed_size
+                     (const Facerpc__V1__TrainCurvePoint   *message);
+size_t facerpc__v1__train_curve_point__pack
+                     (const Facerpc__V1__TrainCurvePoint   *message,
+                      uint8_t             *out);
+size_t facerpc__v1__train_curve_point__pack_to_buffer
+                     (const Facerpc__V1__TrainCurvePoint   *message,
+                      ProtobufCBuffer     *buffer);
+Facerpc__V1__TrainCurvePoint *
+       facerpc__v1__train_curve_point__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   facerpc__v1__train_curve_point__free_unpacked
+                     (Facerpc__V1__TrainCurvePoint *message,
+                      ProtobufCAllocator *allocator);
+/* Facerpc__V1__TrainReport methods */
+void   facerpc__v1__train_report__init
+                     (Facerpc__V1__TrainReport         *message);
+size_t facerpc__v1__train_report__get_packed_size
+                     (const Facerpc__V1__TrainReport   *message);
+size_t facerpc__v1__train_report__pack
+                     (const Facerpc__V1__TrainReport   *message,
+                      uint8_t             *out);
+size_t facerpc__v1__train_report__pack_to_buffer
+                     (const Facerpc__V1__TrainReport   *message,
+                      ProtobufCBuffer     *buffer);
+Facerpc__V1__TrainReport *
+       facerpc__v1__train_report__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   facerpc__v1__train_report__free_unpacked
+                     (Facerpc__V1__TrainReport *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Facerpc__V1__TrainRequest_Closure)
@@ -237,6 +384,15 @@ typedef void (*Facerpc__V1__TrainJobRequest_Closure)
                   void *closure_data);
 typedef void (*Facerpc__V1__TrainStatus_Closure)
                  (const Facerpc__V1__TrainStatus *message,
+                  void *closure_data);
+typedef void (*Facerpc__V1__ClassMetrics_Closure)
+                 (const Facerpc__V1__ClassMetrics *message,
+                  void *closure_data);
+typedef void (*Facerpc__V1__TrainCurvePoint_Closure)
+                 (const Facerpc__V1__TrainCurvePoint *message,
+                  void *closure_data);
+typedef void (*Facerpc__V1__TrainReport_Closure)
+                 (const Facerpc__V1__TrainReport *message,
                   void *closure_data);
 
 /* --- services --- */
@@ -250,6 +406,9 @@ extern const ProtobufCEnumDescriptor    facerpc__v1__train_state__descriptor;
 extern const ProtobufCMessageDescriptor facerpc__v1__train_request__descriptor;
 extern const ProtobufCMessageDescriptor facerpc__v1__train_job_request__descriptor;
 extern const ProtobufCMessageDescriptor facerpc__v1__train_status__descriptor;
+extern const ProtobufCMessageDescriptor facerpc__v1__class_metrics__descriptor;
+extern const ProtobufCMessageDescriptor facerpc__v1__train_curve_point__descriptor;
+extern const ProtobufCMessageDescriptor facerpc__v1__train_report__descriptor;
 
 PROTOBUF_C__END_DECLS
 

@@ -143,6 +143,141 @@ void   facerpc__v1__train_status__free_unpacked
   assert(message->base.descriptor == &facerpc__v1__train_status__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   facerpc__v1__class_metrics__init
+                     (Facerpc__V1__ClassMetrics         *message)
+{
+  static const Facerpc__V1__ClassMetrics init_value = FACERPC__V1__CLASS_METRICS__INIT;
+  *message = init_value;
+}
+size_t facerpc__v1__class_metrics__get_packed_size
+                     (const Facerpc__V1__ClassMetrics *message)
+{
+  assert(message->base.descriptor == &facerpc__v1__class_metrics__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t facerpc__v1__class_metrics__pack
+                     (const Facerpc__V1__ClassMetrics *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &facerpc__v1__class_metrics__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t facerpc__v1__class_metrics__pack_to_buffer
+                     (const Facerpc__V1__ClassMetrics *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &facerpc__v1__class_metrics__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Facerpc__V1__ClassMetrics *
+       facerpc__v1__class_metrics__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Facerpc__V1__ClassMetrics *)
+     protobuf_c_message_unpack (&facerpc__v1__class_metrics__descriptor,
+                                allocator, len, data);
+}
+void   facerpc__v1__class_metrics__free_unpacked
+                     (Facerpc__V1__ClassMetrics *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &facerpc__v1__class_metrics__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   facerpc__v1__train_curve_point__init
+                     (Facerpc__V1__TrainCurvePoint         *message)
+{
+  static const Facerpc__V1__TrainCurvePoint init_value = FACERPC__V1__TRAIN_CURVE_POINT__INIT;
+  *message = init_value;
+}
+size_t facerpc__v1__train_curve_point__get_packed_size
+                     (const Facerpc__V1__TrainCurvePoint *message)
+{
+  assert(message->base.descriptor == &facerpc__v1__train_curve_point__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t facerpc__v1__train_curve_point__pack
+                     (const Facerpc__V1__TrainCurvePoint *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &facerpc__v1__train_curve_point__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t facerpc__v1__train_curve_point__pack_to_buffer
+                     (const Facerpc__V1__TrainCurvePoint *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &facerpc__v1__train_curve_point__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Facerpc__V1__TrainCurvePoint *
+       facerpc__v1__train_curve_point__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Facerpc__V1__TrainCurvePoint *)
+     protobuf_c_message_unpack (&facerpc__v1__train_curve_point__descriptor,
+                                allocator, len, data);
+}
+void   facerpc__v1__train_curve_point__free_unpacked
+                     (Facerpc__V1__TrainCurvePoint *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &facerpc__v1__train_curve_point__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   facerpc__v1__train_report__init
+                     (Facerpc__V1__TrainReport         *message)
+{
+  static const Facerpc__V1__TrainReport init_value = FACERPC__V1__TRAIN_REPORT__INIT;
+  *message = init_value;
+}
+size_t facerpc__v1__train_report__get_packed_size
+                     (const Facerpc__V1__TrainReport *message)
+{
+  assert(message->base.descriptor == &facerpc__v1__train_report__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t facerpc__v1__train_report__pack
+                     (const Facerpc__V1__TrainReport *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &facerpc__v1__train_report__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t facerpc__v1__train_report__pack_to_buffer
+                     (const Facerpc__V1__TrainReport *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &facerpc__v1__train_report__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Facerpc__V1__TrainReport *
+       facerpc__v1__train_report__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Facerpc__V1__TrainReport *)
+     protobuf_c_message_unpack (&facerpc__v1__train_report__descriptor,
+                                allocator, len, data);
+}
+void   facerpc__v1__train_report__free_unpacked
+                     (Facerpc__V1__TrainReport *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &facerpc__v1__train_report__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor facerpc__v1__train_request__field_descriptors[20] =
 {
   {
@@ -697,6 +832,380 @@ const ProtobufCMessageDescriptor facerpc__v1__train_status__descriptor =
   facerpc__v1__train_status__field_indices_by_name,
   1,  facerpc__v1__train_status__number_ranges,
   (ProtobufCMessageInit) facerpc__v1__train_status__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor facerpc__v1__class_metrics__field_descriptors[5] =
+{
+  {
+    "label",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Facerpc__V1__ClassMetrics, label),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "precision",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Facerpc__V1__ClassMetrics, precision),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "recall",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Facerpc__V1__ClassMetrics, recall),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "f1",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Facerpc__V1__ClassMetrics, f1),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "support",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Facerpc__V1__ClassMetrics, support),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned facerpc__v1__class_metrics__field_indices_by_name[] = {
+  3,   /* field[3] = f1 */
+  0,   /* field[0] = label */
+  1,   /* field[1] = precision */
+  2,   /* field[2] = recall */
+  4,   /* field[4] = support */
+};
+static const ProtobufCIntRange facerpc__v1__class_metrics__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor facerpc__v1__class_metrics__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "facerpc.v1.ClassMetrics",
+  "ClassMetrics",
+  "Facerpc__V1__ClassMetrics",
+  "facerpc.v1",
+  sizeof(Facerpc__V1__ClassMetrics),
+  5,
+  facerpc__v1__class_metrics__field_descriptors,
+  facerpc__v1__class_metrics__field_indices_by_name,
+  1,  facerpc__v1__class_metrics__number_ranges,
+  (ProtobufCMessageInit) facerpc__v1__class_metrics__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor facerpc__v1__train_curve_point__field_descriptors[7] =
+{
+  {
+    "step",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Facerpc__V1__TrainCurvePoint, step),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "loss",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Facerpc__V1__TrainCurvePoint, loss),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "loss_avg",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Facerpc__V1__TrainCurvePoint, loss_avg),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "train_accuracy",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Facerpc__V1__TrainCurvePoint, train_accuracy),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "val_accuracy",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Facerpc__V1__TrainCurvePoint, val_accuracy),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "learning_rate",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Facerpc__V1__TrainCurvePoint, learning_rate),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "epoch",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Facerpc__V1__TrainCurvePoint, epoch),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned facerpc__v1__train_curve_point__field_indices_by_name[] = {
+  6,   /* field[6] = epoch */
+  5,   /* field[5] = learning_rate */
+  1,   /* field[1] = loss */
+  2,   /* field[2] = loss_avg */
+  0,   /* field[0] = step */
+  3,   /* field[3] = train_accuracy */
+  4,   /* field[4] = val_accuracy */
+};
+static const ProtobufCIntRange facerpc__v1__train_curve_point__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor facerpc__v1__train_curve_point__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "facerpc.v1.TrainCurvePoint",
+  "TrainCurvePoint",
+  "Facerpc__V1__TrainCurvePoint",
+  "facerpc.v1",
+  sizeof(Facerpc__V1__TrainCurvePoint),
+  7,
+  facerpc__v1__train_curve_point__field_descriptors,
+  facerpc__v1__train_curve_point__field_indices_by_name,
+  1,  facerpc__v1__train_curve_point__number_ranges,
+  (ProtobufCMessageInit) facerpc__v1__train_curve_point__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor facerpc__v1__train_report__field_descriptors[11] =
+{
+  {
+    "status",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Facerpc__V1__TrainReport, status),
+    &facerpc__v1__train_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "task",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Facerpc__V1__TrainReport, task),
+    &facerpc__v1__train_task__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "examples",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Facerpc__V1__TrainReport, examples),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "accuracy",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Facerpc__V1__TrainReport, accuracy),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "one_off_accuracy",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Facerpc__V1__TrainReport, one_off_accuracy),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "labels",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Facerpc__V1__TrainReport, n_labels),
+    offsetof(Facerpc__V1__TrainReport, labels),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "confusion",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Facerpc__V1__TrainReport, n_confusion),
+    offsetof(Facerpc__V1__TrainReport, confusion),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "classes",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Facerpc__V1__TrainReport, n_classes),
+    offsetof(Facerpc__V1__TrainReport, classes),
+    &facerpc__v1__class_metrics__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "macro_f1",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Facerpc__V1__TrainReport, macro_f1),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "baseline_accuracy",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Facerpc__V1__TrainReport, baseline_accuracy),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "curve",
+    11,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Facerpc__V1__TrainReport, n_curve),
+    offsetof(Facerpc__V1__TrainReport, curve),
+    &facerpc__v1__train_curve_point__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned facerpc__v1__train_report__field_indices_by_name[] = {
+  3,   /* field[3] = accuracy */
+  9,   /* field[9] = baseline_accuracy */
+  7,   /* field[7] = classes */
+  6,   /* field[6] = confusion */
+  10,   /* field[10] = curve */
+  2,   /* field[2] = examples */
+  5,   /* field[5] = labels */
+  8,   /* field[8] = macro_f1 */
+  4,   /* field[4] = one_off_accuracy */
+  0,   /* field[0] = status */
+  1,   /* field[1] = task */
+};
+static const ProtobufCIntRange facerpc__v1__train_report__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 11 }
+};
+const ProtobufCMessageDescriptor facerpc__v1__train_report__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "facerpc.v1.TrainReport",
+  "TrainReport",
+  "Facerpc__V1__TrainReport",
+  "facerpc.v1",
+  sizeof(Facerpc__V1__TrainReport),
+  11,
+  facerpc__v1__train_report__field_descriptors,
+  facerpc__v1__train_report__field_indices_by_name,
+  1,  facerpc__v1__train_report__number_ranges,
+  (ProtobufCMessageInit) facerpc__v1__train_report__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCEnumValue facerpc__v1__train_task__enum_values_by_number[3] =

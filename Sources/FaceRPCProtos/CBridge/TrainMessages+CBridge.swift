@@ -162,3 +162,143 @@ extension TrainStatus: CArenaBuildable {
         return c
     }
 }
+
+// MARK: - ClassMetrics
+
+extension ClassMetrics: CArenaBuildable {
+    typealias CMessage = Facerpc__V1__ClassMetrics
+    static let protoName = "facerpc.v1.ClassMetrics"
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try decodeMessage(bytes)
+    }
+
+    public func serializedBytes() -> [UInt8] { encodeMessage(self) }
+
+    static func cUnpack(
+        allocator: UnsafeMutablePointer<ProtobufCAllocator>, count: Int, data: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        facerpc__v1__class_metrics__unpack(allocator, count, data)
+    }
+
+    init(cMessage c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        self.init()
+        let m = c.pointee
+        label = try decodeString(m.label, field: "facerpc.v1.ClassMetrics.label")
+        precision = m.precision
+        recall = m.recall
+        f1 = m.f1
+        support = m.support
+    }
+
+    func build(in arena: CArena) -> UnsafeMutablePointer<CMessage> {
+        let c = arena.new(CMessage.self)
+        facerpc__v1__class_metrics__init(c)
+        c.pointee.label = arena.cString(label)
+        c.pointee.precision = precision
+        c.pointee.recall = recall
+        c.pointee.f1 = f1
+        c.pointee.support = support
+        return c
+    }
+}
+
+// MARK: - TrainCurvePoint
+
+extension TrainCurvePoint: CArenaBuildable {
+    typealias CMessage = Facerpc__V1__TrainCurvePoint
+    static let protoName = "facerpc.v1.TrainCurvePoint"
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try decodeMessage(bytes)
+    }
+
+    public func serializedBytes() -> [UInt8] { encodeMessage(self) }
+
+    static func cUnpack(
+        allocator: UnsafeMutablePointer<ProtobufCAllocator>, count: Int, data: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        facerpc__v1__train_curve_point__unpack(allocator, count, data)
+    }
+
+    init(cMessage c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        self.init()
+        let m = c.pointee
+        step = m.step
+        loss = m.loss
+        lossAvg = m.loss_avg
+        trainAccuracy = m.train_accuracy
+        valAccuracy = m.val_accuracy
+        learningRate = m.learning_rate
+        epoch = m.epoch
+    }
+
+    func build(in arena: CArena) -> UnsafeMutablePointer<CMessage> {
+        let c = arena.new(CMessage.self)
+        facerpc__v1__train_curve_point__init(c)
+        c.pointee.step = step
+        c.pointee.loss = loss
+        c.pointee.loss_avg = lossAvg
+        c.pointee.train_accuracy = trainAccuracy
+        c.pointee.val_accuracy = valAccuracy
+        c.pointee.learning_rate = learningRate
+        c.pointee.epoch = epoch
+        return c
+    }
+}
+
+// MARK: - TrainReport
+
+extension TrainReport: CArenaBuildable {
+    typealias CMessage = Facerpc__V1__TrainReport
+    static let protoName = "facerpc.v1.TrainReport"
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try decodeMessage(bytes)
+    }
+
+    public func serializedBytes() -> [UInt8] { encodeMessage(self) }
+
+    static func cUnpack(
+        allocator: UnsafeMutablePointer<ProtobufCAllocator>, count: Int, data: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>? {
+        facerpc__v1__train_report__unpack(allocator, count, data)
+    }
+
+    init(cMessage c: UnsafePointer<CMessage>) throws(ProtoDecodingError) {
+        self.init()
+        let m = c.pointee
+        status = try decodeSubmessage(m.status)
+        task = TrainTask(rawValue: cEnumValue(m.task))
+        examples = m.examples
+        accuracy = m.accuracy
+        oneOffAccuracy = m.one_off_accuracy
+        labels = try decodeStrings(m.labels, count: m.n_labels, field: "facerpc.v1.TrainReport.labels")
+        confusion = decodeArray(m.confusion, count: m.n_confusion)
+        classes = try decodeMessages(m.classes, count: m.n_classes)
+        macroF1 = m.macro_f1
+        baselineAccuracy = m.baseline_accuracy
+        curve = try decodeMessages(m.curve, count: m.n_curve)
+    }
+
+    func build(in arena: CArena) -> UnsafeMutablePointer<CMessage> {
+        let c = arena.new(CMessage.self)
+        facerpc__v1__train_report__init(c)
+        c.pointee.status = status?.build(in: arena)
+        c.pointee.task = cEnum(task.rawValue)
+        c.pointee.examples = examples
+        c.pointee.accuracy = accuracy
+        c.pointee.one_off_accuracy = oneOffAccuracy
+        c.pointee.n_labels = labels.count
+        c.pointee.labels = arena.cStrings(labels)
+        c.pointee.n_confusion = confusion.count
+        c.pointee.confusion = arena.array(confusion)
+        c.pointee.n_classes = classes.count
+        c.pointee.classes = arena.messages(classes)
+        c.pointee.macro_f1 = macroF1
+        c.pointee.baseline_accuracy = baselineAccuracy
+        c.pointee.n_curve = curve.count
+        c.pointee.curve = arena.messages(curve)
+        return c
+    }
+}

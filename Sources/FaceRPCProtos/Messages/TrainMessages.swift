@@ -185,3 +185,52 @@ public struct TrainStatus: ProtoMessage, Hashable {
 
     public init() {}
 }
+
+/// Per-class figures of an evaluation, as in scikit-learn's `classification_report`.
+public struct ClassMetrics: ProtoMessage, Hashable {
+    public var label: String = ""
+    public var precision: Float = 0
+    public var recall: Float = 0
+    public var f1: Float = 0
+    /// Validation examples whose true class this is.
+    public var support: UInt32 = 0
+
+    public init() {}
+}
+
+/// One point of a job's training curves.
+public struct TrainCurvePoint: ProtoMessage, Hashable {
+    public var step: UInt64 = 0
+    public var loss: Float = 0
+    public var lossAvg: Float = 0
+    public var trainAccuracy: Float = 0
+    /// 0 where no validation ran at this step.
+    public var valAccuracy: Float = 0
+    public var learningRate: Float = 0
+    public var epoch: UInt32 = 0
+
+    public init() {}
+}
+
+/// The evaluation of a finished job on its validation set (`Training/GetReport`).
+public struct TrainReport: ProtoMessage, Hashable {
+    public var status: TrainStatus?
+    public var task: TrainTask = .unspecified
+    /// Validation examples evaluated.
+    public var examples: UInt32 = 0
+    /// Exact accuracy, 0...1.
+    public var accuracy: Float = 0
+    /// Age: the predicted bucket is the true one or next to it.
+    public var oneOffAccuracy: Float = 0
+    /// Class order of `confusion` and `classes`.
+    public var labels: [String] = []
+    /// Row-major `[true][predicted]`, `labels.count²` values.
+    public var confusion: [UInt32] = []
+    public var classes: [ClassMetrics] = []
+    public var macroF1: Float = 0
+    /// Accuracy of always answering the most frequent class.
+    public var baselineAccuracy: Float = 0
+    public var curve: [TrainCurvePoint] = []
+
+    public init() {}
+}

@@ -106,7 +106,7 @@ public struct WeightFile: GraphReader {
     public static func write(_ graph: Graph, to path: String) throws {
         let bytes = try encode(graph)
         do {
-            try AtomicFile.write(bytes, to: path)
+            try RegistryFiles.write(bytes, to: path)
         } catch let RegistryError.io(path, reason) {
             throw WeightFileError.io(path: path, reason: reason)
         }

@@ -219,7 +219,7 @@ public final class LeviHassnerTrainer: @unchecked Sendable {
     public func predict(images: UnsafePointer<Float>, batch: Int) -> [Float] {
         precondition(batch >= 1 && batch <= maxBatch, "batch \(batch) outside 1...\(maxBatch)")
         forward(images, batch: batch, dropout: false)
-        Normalization.f32_softmax(logits.pointer, probabilities.pointer, rows: batch, length: classes)
+        FaceRPCKernels.Normalization.f32_softmax(logits.pointer, probabilities.pointer, rows: batch, length: classes)
         return probabilities[0..<(batch * classes)]
     }
 
@@ -400,7 +400,7 @@ public final class LeviHassnerTrainer: @unchecked Sendable {
     }
 
     private func localResponse(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ g: PoolGeometry, batch: Int) {
-        Normalization.f32_lrn_simd16(x, y, batch: batch, channels: g.channels, spatial: g.outH * g.outW, size: lrn.size,
+        FaceRPCKernels.Normalization.f32_lrn_simd16(x, y, batch: batch, channels: g.channels, spatial: g.outH * g.outW, size: lrn.size,
                                      alpha: lrn.alpha, beta: lrn.beta, bias: lrn.bias, scratch: scratch.pointer, threads: threads)
     }
 

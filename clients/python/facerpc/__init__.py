@@ -13,7 +13,7 @@ from ._wire import DEFAULT_MAX_FRAME_BYTES, DEFAULT_TIMEOUT_SECONDS, Methods, Ta
 from .client import Client, Stream
 from . import aio
 from .errors import RpcError, StatusCode
-from .types import AgeEstimate, Box, Face, GenderEstimate, ModelInfo, Point, PredictResult, Timings, TrainStatus
+from .types import AgeEstimate, Box, ClassMetrics, Face, GenderEstimate, ModelInfo, Point, PredictResult, Timings, TrainReport, TrainStatus
 
 __version__ = "0.1.0"
 
@@ -37,4 +37,6 @@ __all__ = [
     "PredictResult",
     "ModelInfo",
     "TrainStatus",
+    "TrainReport",
+    "ClassMetrics",
 ]

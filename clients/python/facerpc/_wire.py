@@ -37,6 +37,7 @@ class Methods:
     TRAIN_STATUS = "/facerpc.v1.Training/GetStatus"
     TRAIN_WATCH = "/facerpc.v1.Training/Watch"
     TRAIN_CANCEL = "/facerpc.v1.Training/Cancel"
+    TRAIN_REPORT = "/facerpc.v1.Training/GetReport"
     DEBUG_SLEEP = "/facerpc.v1.Debug/Sleep"
 
 

@@ -350,6 +350,9 @@ class Client:
     async def cancel(self, job: str, *, timeout: Optional[float] = None) -> types.TrainStatus:
         return _api.parse_train_status(await self.call_unary(Methods.TRAIN_CANCEL, _api.job_request(job), timeout=timeout))
 
+    async def train_report(self, job: str, *, timeout: Optional[float] = None) -> types.TrainReport:
+        return _api.parse_train_report(await self.call_unary(Methods.TRAIN_REPORT, _api.job_request(job), timeout=timeout))
+
     async def watch_training(self, job: str = "", *, timeout: Optional[float] = None) -> "Stream[types.TrainStatus]":
         return await self._stream(Methods.TRAIN_WATCH, _api.job_request(job), _api.parse_train_status, timeout)
 

@@ -430,6 +430,10 @@ class Client:
         """Cancels a training job; returns its status."""
         return _api.parse_train_status(self.call_unary(Methods.TRAIN_CANCEL, _api.job_request(job), timeout=timeout))
 
+    def train_report(self, job: str, *, timeout: Optional[float] = None) -> types.TrainReport:
+        """The evaluation of a finished job (FAILED_PRECONDITION before it has one)."""
+        return _api.parse_train_report(self.call_unary(Methods.TRAIN_REPORT, _api.job_request(job), timeout=timeout))
+
     def watch_training(self, job: str = "", *, timeout: Optional[float] = None) -> "Stream[types.TrainStatus]":
         """Each status update of a training job until it finishes."""
         return self._stream(Methods.TRAIN_WATCH, _api.job_request(job), _api.parse_train_status, timeout)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 from ._proto import health_pb2, models_pb2, predict_pb2, train_pb2
 
@@ -182,6 +182,39 @@ class TrainStatus:
         return self.state in ("SUCCEEDED", "FAILED", "CANCELLED")
 
 
+@dataclass(frozen=True)
+class ClassMetrics:
+    """One row of a classification report."""
+
+    label: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    """The evaluation of a finished training job on its validation set.
+
+    ``confusion[t][p]`` counts examples of true class ``labels[t]`` predicted as
+    ``labels[p]``; ``one_off_accuracy`` is for age (the predicted bucket is the
+    true one or a neighbour); ``curve`` holds (step, loss, loss_avg,
+    train_accuracy, val_accuracy) tuples, val_accuracy 0 where none ran."""
+
+    status: TrainStatus
+    task: str
+    examples: int
+    accuracy: float
+    one_off_accuracy: float
+    labels: List[str]
+    confusion: List[List[int]]
+    classes: List[ClassMetrics]
+    macro_f1: float
+    baseline_accuracy: float
+    curve: List[tuple]
+
+
 # --- decoding ---------------------------------------------------------------
 
 _BUCKETS = {
@@ -299,4 +332,22 @@ def train_status_from_proto(m: train_pb2.TrainStatus) -> TrainStatus:
         checkpoint=m.checkpoint,
         error=m.error,
         version=m.version,
+    )
+
+
+def train_report_from_proto(m: train_pb2.TrainReport) -> TrainReport:
+    k = len(m.labels)
+    flat = list(m.confusion)
+    return TrainReport(
+        status=train_status_from_proto(m.status),
+        task=_enum_suffix(train_pb2.TrainTask, m.task, "TRAIN_TASK_").lower(),
+        examples=m.examples,
+        accuracy=_f(m.accuracy),
+        one_off_accuracy=_f(m.one_off_accuracy),
+        labels=list(m.labels),
+        confusion=[flat[i * k:(i + 1) * k] for i in range(k)] if len(flat) == k * k else [],
+        classes=[ClassMetrics(c.label, _f(c.precision), _f(c.recall), _f(c.f1), c.support) for c in m.classes],
+        macro_f1=_f(m.macro_f1),
+        baseline_accuracy=_f(m.baseline_accuracy),
+        curve=[(p.step, _f(p.loss), _f(p.loss_avg), _f(p.train_accuracy), _f(p.val_accuracy)) for p in m.curve],
     )

@@ -1,0 +1,56 @@
+// Fuzz target: bytes from a socket, through the frame decoder, the envelope
+// codec and every request and response payload type.
+import FaceRPCCore
+import FaceRPCProtos
+import FaceRPCWire
+import NIOCore
+import FuzzSupport
+
+func fuzzWire(_ bytes: UnsafeRawBufferPointer) {
+    var buffer = ByteBufferAllocator().buffer(bytes: bytes)
+    // A small frame limit so the fuzzer reaches the limit paths too.
+    var decoder = FrameDecoder(maxFrameBytes: 1 << 16)
+    let limits = ServerLimits()
+    while true {
+        let frame: ByteBuffer?
+        do { frame = try decoder.nextFrame(from: &buffer) } catch { return }
+        guard let frame else { return }
+        if let envelope = try? EnvelopeCodec.decodeRequest(frame) {
+            _ = try? EnvelopeCodec.validate(envelope, limits: limits)
+            decodePayloads(envelope.payload)
+        }
+        if let response = try? EnvelopeCodec.decodeResponse(frame) {
+            decodePayloads(response.payload)
+        }
+    }
+}
+
+/// Every message type a method can carry; a payload is decoded as each.
+func decodePayloads(_ payload: [UInt8]) {
+    _ = try? PredictRequest(serializedBytes: payload)
+    _ = try? PredictResponse(serializedBytes: payload)
+    _ = try? TrainRequest(serializedBytes: payload)
+    _ = try? TrainJobRequest(serializedBytes: payload)
+    _ = try? TrainStatus(serializedBytes: payload)
+    _ = try? TrainReport(serializedBytes: payload)
+    _ = try? HealthCheckRequest(serializedBytes: payload)
+    _ = try? HealthCheckResponse(serializedBytes: payload)
+    _ = try? ListModelsRequest(serializedBytes: payload)
+    _ = try? ListModelsResponse(serializedBytes: payload)
+}
+
+#if FUZZING
+/// The entry point SwiftPM gives this executable; libFuzzer drives `fuzzWire`.
+@_cdecl("fuzz_wire_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    runLibFuzzer(argc: argc, argv: argv) { data, size in
+        fuzzWire(UnsafeRawBufferPointer(start: data, count: size))
+        return 0
+    }
+}
+#else
+/// Without libFuzzer: replay the files and folders named on the command line.
+@main struct WireReplay {
+    static func main() { FuzzReplay.main("fuzz-wire", fuzzWire) }
+}
+#endif
