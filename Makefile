@@ -16,7 +16,7 @@ TEST_FLAGS := $(RELEASE_FLAGS) -Xswiftc -enable-testing --scratch-path $(TEST_SC
 TEST_BIN := $(CURDIR)/$(TEST_SCRATCH)/release/facerpc
 TEST_ENV := PATH="$(CURDIR)/.venv/bin:$$PATH" FACERPC_MODELS_DIR="$(CURDIR)/models" FACERPC_BIN="$(TEST_BIN)"
 
-.PHONY: serve test setup setup-test build build-tests check-generated swift-test clients-test fuzz-replay fuzz-build fuzz fuzz-smoke bench clean
+.PHONY: serve test setup setup-test build build-tests check-generated swift-test clients-test fuzz-replay fuzz-build fuzz fuzz-smoke bench clean failover-test bench-rpc
 
 serve: setup build
 	exec .build/release/facerpc serve --models models $(SERVE_ARGS)
@@ -66,7 +66,6 @@ FUZZ_SMOKE_SECONDS ?= 15
 fuzz-smoke: fuzz-build
 	scripts/fuzz.sh $(FUZZ_SMOKE_SECONDS)
 
-test: setup-test check-generated swift-test fuzz-replay clients-test fuzz-smoke
 
 # The Swift test suite under AddressSanitizer or ThreadSanitizer (too slow for
 # every CI run: a separate instrumented build plus the suite, tens of minutes on
@@ -80,9 +79,22 @@ sanitize-%: setup-test
 	  $(SWIFT) test --skip-build --no-parallel -c release -Xswiftc -enable-testing --sanitize=$* --scratch-path .build-$* \
 	  $(if $(SANITIZE_FILTER),--filter "$(SANITIZE_FILTER)")
 
+# Two replicas behind HAProxy, one killed with SIGKILL under a retrying load:
+# no call may fail, and the dead one must leave rotation (docs/OPERATIONS.md). ~6 s.
+failover-test: setup-test build-tests
+	$(TEST_ENV) .venv/bin/python deploy/haproxy/failover_test.py --facerpc-bin "$(TEST_BIN)"
+
+
+test: setup-test check-generated swift-test fuzz-replay clients-test failover-test fuzz-smoke
+
 # Side-by-side model throughput against onnxruntime (see BENCHMARKS.md).
 bench: setup-test build
 	.venv/bin/python bench/compare_models.py --seconds 3
+
+# Health calls/s and latency beside a C epoll server, grpcio and Tornado (BENCHMARKS.md). ~4 min.
+bench-rpc: build
+	@scripts/setup.sh bench
+	.venv-bench/bin/python bench/rpc_anchors.py --facerpc-bin .build/release/facerpc
 
 clean:
 	rm -rf .build .build-* clients/c/build

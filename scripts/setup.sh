@@ -3,6 +3,9 @@
 # what is missing. Idempotent.
 #   scripts/setup.sh serve   system packages + a Python venv for set-up + the pretrained models
 #   scripts/setup.sh test    the same, plus the Python packages tests compare against
+#                            (and HAProxy, for the failover test)
+#   scripts/setup.sh bench   only what bench/rpc_anchors.py needs: wrk, h2load, and
+#                            grpcio + Tornado in their own venv, .venv-bench/
 # Installing system packages needs root; otherwise it prints the exact command.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,6 +15,10 @@ mode=${1:-serve}
 apt_packages=(libprotobuf-c-dev protobuf-c-compiler libturbojpeg0-dev pkg-config)
 # Tests also check the Python client's generated code (protoc) and run the C client under valgrind.
 [ "$mode" = test ] && apt_packages+=(protobuf-compiler valgrind gcc make)
+# The failover test puts HAProxy in front of two replicas (deploy/haproxy/).
+[ "$mode" = test ] && apt_packages+=(haproxy)
+# The RPC anchors: wrk (Tornado), h2load (grpcio), and a C compiler for the C anchor and load generator.
+[ "$mode" = bench ] && apt_packages+=(wrk nghttp2-client gcc)
 
 missing=()
 for package in "${apt_packages[@]}"; do
@@ -32,6 +39,17 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
     exit 1
   fi
+fi
+
+if [ "$mode" = bench ]; then
+  # Anchors only: kept apart from .venv so they never leak into tests.
+  if [ ! -x "$root/.venv-bench/bin/python" ]; then
+    echo "setup: creating $root/.venv-bench"
+    python3 -m venv "$root/.venv-bench"
+  fi
+  "$root/.venv-bench/bin/python" -c 'import grpc, grpc_health, tornado' 2>/dev/null ||
+    "$root/.venv-bench/bin/python" -m pip install --disable-pip-version-check -q grpcio grpcio-health-checking tornado
+  exit 0
 fi
 
 # A private virtualenv for set-up and test tooling; never used at serving time.

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Dispatch
 import FaceRPCCore
+import FaceRPCMetrics
 import FaceRPCPredict
+import FaceRPCPrometheus
 import FaceRPCRegistry
 import FaceRPCServer
 import FaceRPCTraining
@@ -76,6 +78,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Resume the training job a previous server left unfinished (crash, kill -9, restart).")
     var resumeTraining = true
 
+    @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics (off by default).",
+                               discussion: "PORT alone or :PORT means 127.0.0.1; any other host is used as given (the endpoint has no authentication)."))
+    var metricsAddress: String?
+
     @Flag(help: .hidden)
     var enableDebugService = false
 
@@ -90,11 +96,16 @@ struct ServeCommand: AsyncParsableCommand {
         for (name, value) in [("--idle-timeout", idleTimeout), ("--frame-timeout", frameTimeout), ("--drain-grace", drainGrace)] {
             guard value > 0, value < 86_400 else { throw ValidationError("\(name) must be in (0, 86400) seconds") }
         }
+        if let metricsAddress {
+            do { _ = try MetricsEndpoint.parse(metricsAddress) } catch { throw ValidationError("--metrics-address: \(error)") }
+        }
     }
 
     func run() async throws {
         Logs.bootstrap(level: logLevel)
         let logger = Logger(label: "facerpc")
+        // Before anything creates an instrument: instruments bind to the backend of the moment.
+        let prometheus = metricsAddress == nil ? nil : PrometheusBackend.bootstrap()
         var configuration = ServerConfiguration()
         do {
             configuration.endpoints = try unixPaths.map(Endpoint.unixPath) + tcpAddresses.map(Endpoint.parseTCP)
@@ -132,7 +143,11 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         let bound: [Endpoint]
+        var metricsServer: (server: MetricsHTTPServer, url: String)? = nil
         do {
+            if let metricsAddress, let prometheus {
+                metricsServer = try await MetricsEndpoint.start(address: metricsAddress, prometheus: prometheus, models: registry)
+            }
             bound = try await server.start()
         } catch let error as ConfigurationError {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
@@ -147,6 +162,10 @@ struct ServeCommand: AsyncParsableCommand {
             logger.info("listening", metadata: ["endpoint": "\(endpoint)"])
             print("listening on \(endpoint)")
         }
+        if let metricsServer {
+            logger.info("metrics", metadata: ["url": "\(metricsServer.url)"])
+            print("metrics on \(metricsServer.url)")
+        }
         fflush(nil)
         // Models load after the listeners are up, so health can say which are
         // still loading; loading is blocking work, so it gets its own thread.
@@ -159,6 +178,7 @@ struct ServeCommand: AsyncParsableCommand {
             if resumeTraining { training?.resumeInterrupted() }
         }
         await server.waitUntilStopped()
+        await metricsServer?.server.stop()
         if let training {
             // The running job checkpoints and stays resumable; blocking, so off the cooperative pool.
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
@@ -183,7 +203,12 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             return try TrainingJobManager(stateDirectory: stateDir, dataRoot: root,
                                           publisher: RegistryTrainedModelPublisher(registry: registry),
-                                          logger: Logger(label: "facerpc.training"))
+                                          logger: Logger(label: "facerpc.training"), observe: { progress in
+                TrainingMetrics.shared.update(
+                    job: progress.jobID, model: progress.model, step: progress.step, totalSteps: progress.totalSteps,
+                    loss: Double(progress.loss), examplesPerSecond: Double(progress.examplesPerSecond),
+                    state: FaceRPCMetrics.TrainingJobState(rawValue: progress.state.rawValue) ?? .running)
+            })
         } catch {
             throw ValidationError("--state-dir \(stateDir): \(error)")
         }

@@ -1,4 +1,5 @@
 import FaceRPCCore
+import FaceRPCMetrics
 import FaceRPCRegistry
 import Foundation
 
@@ -82,11 +83,14 @@ final class BatchQueue: @unchecked Sendable {
     private let configuration: DynamicBatcher.Configuration
     private let modelName: String
     private let model: @Sendable () -> ServingModel?
+    /// Batch sizes, run times and queue depth for this model.
+    private let metrics: BatchMetrics
 
     init(configuration: DynamicBatcher.Configuration, modelName: String, model: @escaping @Sendable () -> ServingModel?) {
         self.configuration = configuration
         self.modelName = modelName
         self.model = model
+        self.metrics = BatchMetrics(model: modelName)
     }
 
     var queuedSamples: Int {
@@ -105,6 +109,7 @@ final class BatchQueue: @unchecked Sendable {
         }
         items.append(item)
         queued += item.count
+        metrics.queueDepth(queued)
         condition.signal()
         condition.unlock()
     }
@@ -129,6 +134,7 @@ final class BatchQueue: @unchecked Sendable {
             taken += first.count
         }
         queued -= taken
+        metrics.queueDepth(queued)
         return batch
     }
 
@@ -167,6 +173,7 @@ final class BatchQueue: @unchecked Sendable {
             let output = try serving.model.run(input, batch: total)
             let finished = ContinuousClock.now
             let runSeconds = started.duration(to: finished).inSeconds
+            metrics.batchRan(size: total, runNanoseconds: Int64(runSeconds * 1e9))
             var offset = 0
             for item in runnable {
                 let slice = Array(output[offset..<(offset + item.count * outputSize)])

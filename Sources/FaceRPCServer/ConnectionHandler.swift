@@ -1,4 +1,5 @@
 import FaceRPCCore
+import FaceRPCMetrics
 import FaceRPCProtos
 import FaceRPCWire
 import Logging
@@ -24,6 +25,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         var task: Task<Void, Never>?
         var deadlineTimer: Scheduled<Void>?
         var isUnary: Bool
+        /// For the metrics: the method path and when its request frame was read.
+        var method: String
+        var started: NIODeadline
     }
 
     private let state: ServerState
@@ -33,6 +37,12 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var nextToken: UInt64 = 0
     private var frameTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
+    /// When bytes last arrived. The idle timer checks it when it fires instead
+    /// of being rescheduled on every read (a cancel and a heap insert per read).
+    private var lastRead = NIODeadline.now()
+    /// Answers written since the last flush, in one buffer: the answers to one
+    /// read leave in one write instead of one buffer per call.
+    private var pendingOut: ByteBuffer?
     private var context: ChannelHandlerContext?
     private var peer = "unknown"
     /// Over the connection limit: everything it sends is ignored until it is closed.
@@ -53,6 +63,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         // Added by the child channel initializer, before channelActive: the
         // connection is counted and admitted there, once the pipeline is complete.
         self.context = context
+        pendingOut = context.channel.allocator.buffer(capacity: 0)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -66,6 +77,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         peer = context.channel.remoteAddress.map { "\($0)" } ?? "unix"
         state.channels.withLockedValue { $0[ObjectIdentifier(context.channel)] = context.channel }
         let open = state.connections.wrappingIncrementThenLoad(ordering: .acquiringAndReleasing)
+        state.metrics.connectionOpened()
         if open > state.limits.maxConnections {
             refused = true
             state.logger.warning("connection refused", metadata: ["peer": "\(peer)", "limit": "\(state.limits.maxConnections)"])
@@ -79,21 +91,29 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         if counted {
             state.connections.wrappingDecrement(ordering: .acquiringAndReleasing)
+            state.metrics.connectionClosed()
             counted = false
         }
         state.channels.withLockedValue { _ = $0.removeValue(forKey: ObjectIdentifier(context.channel)) }
         frameTimer?.cancel(); frameTimer = nil
         idleTimer?.cancel(); idleTimer = nil
-        for (_, call) in calls { abandon(call) }
+        for (_, call) in calls {
+            abandon(call)
+            recordFinished(call.method, started: call.started, code: .cancelled)
+        }
         calls.removeAll()
         cumulation = nil
+        pendingOut = nil
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
         guard !refused, !closing else { return }
-        resetIdleTimer(context: context)
+        // One clock read per read: it is both the idle clock and the start of
+        // every call in this read.
+        let now = NIODeadline.now()
+        lastRead = now
 
         var buffer: ByteBuffer
         if var existing = cumulation.take() {
@@ -104,7 +124,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         }
         do {
             while !closing, let frame = try decoder.nextFrame(from: &buffer) {
-                handleFrame(frame, context: context)
+                handleFrame(frame, received: now, context: context)
             }
         } catch {
             state.logger.info("closing connection", metadata: ["peer": "\(peer)", "reason": "\(error)"])
@@ -121,7 +141,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        context.flush()
+        flushPending(context: context)
         context.fireChannelReadComplete()
     }
 
@@ -137,10 +157,12 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         if event is ServerShutdownEvent {
             for (callID, call) in calls {
                 abandon(call)
-                write(EnvelopeCodec.finalResponse(callID: callID, code: .unavailable, message: "server shut down before the call finished"), context: context)
+                finish(callID: callID, method: call.method, started: call.started, code: .unavailable,
+                       message: "server shut down before the call finished", context: context)
             }
             calls.removeAll()
             closing = true
+            flushPending(context: context)
             let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
                 channel.close(promise: nil)
@@ -157,7 +179,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     // MARK: Calls
 
-    private func handleFrame(_ frame: ByteBuffer, context: ChannelHandlerContext) {
+    private func handleFrame(_ frame: ByteBuffer, received started: NIODeadline, context: ChannelHandlerContext) {
         let request: RequestEnvelope
         do {
             request = try EnvelopeCodec.decodeRequest(frame)
@@ -166,7 +188,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             // Call id 0: the envelope could not be read, so it cannot be
             // attributed; the framing is intact, so the connection stays usable.
             let callID = (try? EnvelopeCodec.decodeRequest(frame))?.callID ?? 0
-            write(EnvelopeCodec.finalResponse(callID: callID, code: error.code, message: error.message), context: context)
+            finish(callID: callID, method: "", started: started, code: error.code, message: error.message, context: context)
             return
         }
         let callID = request.callID
@@ -174,28 +196,30 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         if request.cancel {
             if let call = calls.removeValue(forKey: callID) {
                 abandon(call)
-                write(EnvelopeCodec.finalResponse(callID: callID, code: .cancelled, message: "cancelled by the client"), context: context)
+                finish(callID: callID, method: call.method, started: call.started, code: .cancelled,
+                       message: "cancelled by the client", context: context)
             }
             return
         }
+        let method = request.method
         guard calls[callID] == nil else {
-            write(EnvelopeCodec.finalResponse(callID: 0, code: .invalidArgument,
-                                              message: "call_id \(callID) reused while that call is in flight; the new call was dropped"),
-                  context: context)
+            finish(callID: 0, method: method, started: started, code: .invalidArgument,
+                   message: "call_id \(callID) reused while that call is in flight; the new call was dropped", context: context)
             return
         }
-        guard let handler = state.router.handler(for: request.method) else {
-            write(EnvelopeCodec.finalResponse(callID: callID, code: .unimplemented, message: "unknown method '\(request.method)'"), context: context)
+        guard let handler = state.router.handler(for: method) else {
+            finish(callID: callID, method: method, started: started, code: .unimplemented, message: "unknown method '\(method)'", context: context)
             return
         }
-        if state.isDraining, request.method != Methods.healthCheck, request.method != Methods.healthWatch {
-            write(EnvelopeCodec.finalResponse(callID: callID, code: .unavailable, message: "server is draining; retry on another replica"), context: context)
+        if state.isDraining, method != Methods.healthCheck, method != Methods.healthWatch {
+            finish(callID: callID, method: method, started: started, code: .unavailable,
+                   message: "server is draining; retry on another replica", context: context)
             return
         }
         guard calls.count < state.limits.maxConcurrentCallsPerConnection else {
-            write(EnvelopeCodec.finalResponse(callID: callID, code: .resourceExhausted,
-                                              message: "too many calls in flight on this connection (limit \(state.limits.maxConcurrentCallsPerConnection))"),
-                  context: context)
+            finish(callID: callID, method: method, started: started, code: .resourceExhausted,
+                   message: "too many calls in flight on this connection (limit \(state.limits.maxConcurrentCallsPerConnection))",
+                   context: context)
             return
         }
 
@@ -211,16 +235,15 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         case .inlineUnary(let body):
             do {
                 let response = try body(callContext, request.payload)
-                write(EnvelopeCodec.finalResponse(callID: callID, code: .ok, payload: response), context: context)
+                finish(callID: callID, method: method, started: started, code: .ok, payload: response, context: context)
             } catch {
-                write(EnvelopeCodec.finalResponse(callID: callID, code: error.code, message: error.message), context: context)
+                finish(callID: callID, method: method, started: started, code: error.code, message: error.message, context: context)
             }
 
         case .unary(let body):
             guard state.tryAcquireQueueSlot() else {
-                write(EnvelopeCodec.finalResponse(callID: callID, code: .resourceExhausted,
-                                                  message: "server overloaded: \(state.limits.maxQueuedCalls) calls already queued"),
-                      context: context)
+                finish(callID: callID, method: method, started: started, code: .resourceExhausted,
+                       message: "server overloaded: \(state.limits.maxQueuedCalls) calls already queued", context: context)
                 return
             }
             state.unaryInFlight.wrappingIncrement(ordering: .acquiringAndReleasing)
@@ -235,7 +258,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
                 state.releaseQueueSlot()
                 loop.execute { this.value.complete(callID: callID, token: token, result: result) }
             }
-            calls[callID] = InFlightCall(token: token, task: task, deadlineTimer: scheduleDeadline(callID: callID, token: token, timeout: timeout, context: context), isUnary: true)
+            calls[callID] = InFlightCall(token: token, task: task, deadlineTimer: scheduleDeadline(callID: callID, token: token, timeout: timeout, context: context), isUnary: true,
+                                         method: method, started: started)
 
         case .serverStreaming(let body):
             let token = takeToken()
@@ -248,7 +272,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
                 do throws(RPCError) { try await body(callContext, payload, writer); result = .success([]) } catch { result = .failure(error) }
                 loop.execute { this.value.complete(callID: callID, token: token, result: result) }
             }
-            calls[callID] = InFlightCall(token: token, task: task, deadlineTimer: scheduleDeadline(callID: callID, token: token, timeout: timeout, context: context), isUnary: false)
+            calls[callID] = InFlightCall(token: token, task: task, deadlineTimer: scheduleDeadline(callID: callID, token: token, timeout: timeout, context: context), isUnary: false,
+                                         method: method, started: started)
         }
     }
 
@@ -260,21 +285,21 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         if call.isUnary { state.unaryInFlight.wrappingDecrement(ordering: .acquiringAndReleasing) }
         switch result {
         case .success(let payload):
-            write(EnvelopeCodec.finalResponse(callID: callID, code: .ok, payload: payload), context: context)
+            finish(callID: callID, method: call.method, started: call.started, code: .ok, payload: payload, context: context)
         case .failure(let error):
             if error.code == .internalError || error.code == .unknown {
-                state.logger.error("call failed", metadata: ["method": "\(callID)", "error": "\(error)"])
+                state.logger.error("call failed", metadata: ["method": "\(call.method)", "call_id": "\(callID)", "error": "\(error)"])
             }
-            write(EnvelopeCodec.finalResponse(callID: callID, code: error.code, message: error.message), context: context)
+            finish(callID: callID, method: call.method, started: call.started, code: error.code, message: error.message, context: context)
         }
-        context.flush()
+        flushPending(context: context)
     }
 
     /// One message of a stream; false once the call is over.
     fileprivate func sendStreamMessage(callID: UInt64, token: UInt64, payload: [UInt8]) -> Bool {
         guard let context, !closing, let call = calls[callID], call.token == token else { return false }
         write(EnvelopeCodec.streamMessage(callID: callID, payload: payload), context: context)
-        context.flush()
+        flushPending(context: context)
         return true
     }
 
@@ -282,8 +307,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         guard let context, let call = calls[callID], call.token == token else { return }
         calls.removeValue(forKey: callID)
         abandon(call)
-        write(EnvelopeCodec.finalResponse(callID: callID, code: .deadlineExceeded, message: "deadline exceeded before the call finished"), context: context)
-        context.flush()
+        finish(callID: callID, method: call.method, started: call.started, code: .deadlineExceeded,
+               message: "deadline exceeded before the call finished", context: context)
+        flushPending(context: context)
     }
 
     /// Stops caring about a call: cancels its task and timer and its drain accounting.
@@ -314,14 +340,41 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Writes a call's final status and counts the call in the metrics.
+    private func finish(callID: UInt64, method: String, started: NIODeadline, code: StatusCode, message: String = "",
+                        payload: [UInt8] = [], context: ChannelHandlerContext) {
+        if pendingOut == nil { pendingOut = context.channel.allocator.buffer(capacity: 0) }
+        ResponseFrameWriter.writeFinal(callID: callID, code: code, message: message, payload: payload, to: &pendingOut!)
+        recordFinished(method, started: started, code: code)
+    }
+
+    private func recordFinished(_ method: String, started: NIODeadline, code: StatusCode) {
+        state.metrics.callFinished(method: method, code: code, nanoseconds: (NIODeadline.now() - started).nanoseconds)
+    }
+
+    /// Queues a frame behind the answers already pending (order is kept).
     private func write(_ envelope: ResponseEnvelope, context: ChannelHandlerContext) {
-        context.write(wrapOutboundOut(EnvelopeCodec.frame(envelope, allocator: context.channel.allocator)), promise: nil)
+        if pendingOut == nil { pendingOut = context.channel.allocator.buffer(capacity: 0) }
+        FrameEncoder.writeFrame(envelope.serializedBytes(), to: &pendingOut!)
+    }
+
+    /// Hands the pending answers to the channel and flushes.
+    private func flushPending(context: ChannelHandlerContext) {
+        if var out = pendingOut, out.readableBytes > 0 {
+            context.write(wrapOutboundOut(out), promise: nil)
+            // A fresh buffer of the same size: the written one now belongs to
+            // the channel, and reusing its storage would copy it.
+            out = context.channel.allocator.buffer(capacity: min(out.capacity, 64 * 1024))
+            pendingOut = out
+        }
+        context.flush()
     }
 
     /// Sends a connection-level status on call id 0, then closes.
     private func finishConnection(context: ChannelHandlerContext, code: StatusCode, message: String) {
         guard !closing else { return }
         closing = true
+        flushPending(context: context)
         let frame = EnvelopeCodec.frame(EnvelopeCodec.finalResponse(callID: 0, code: code, message: message), allocator: context.channel.allocator)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in
@@ -330,15 +383,26 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     private func resetIdleTimer(context: ChannelHandlerContext) {
+        lastRead = .now()
+        scheduleIdleCheck(at: lastRead + TimeAmount(state.limits.idleTimeout), context: context)
+    }
+
+    private func scheduleIdleCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
         idleTimer?.cancel()
         let this = NIOLoopBound(self, eventLoop: context.eventLoop)
-        idleTimer = context.eventLoop.scheduleTask(in: TimeAmount(state.limits.idleTimeout)) {
+        idleTimer = context.eventLoop.scheduleTask(deadline: deadline) {
             this.value.idleTimerFired()
         }
     }
 
     private func idleTimerFired() {
         guard let context else { return }
+        let idleUntil = lastRead + TimeAmount(state.limits.idleTimeout)
+        if idleUntil > .now() {
+            // Bytes arrived since the timer was set: check again when they would go stale.
+            scheduleIdleCheck(at: idleUntil, context: context)
+            return
+        }
         if calls.isEmpty && !midFrame {
             state.logger.debug("closing idle connection", metadata: ["peer": "\(peer)"])
             finishConnection(context: context, code: .unavailable, message: "connection idle for longer than \(state.limits.idleTimeout)")

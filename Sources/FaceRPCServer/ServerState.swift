@@ -1,5 +1,6 @@
 import Atomics
 import FaceRPCCore
+import FaceRPCMetrics
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -10,6 +11,9 @@ final class ServerState: Sendable {
     let router: Router
     let limits: ServerLimits
     let logger: Logger
+    /// Calls by method and status, latencies, open connections (swift-metrics;
+    /// a no-op unless the process bootstrapped a backend).
+    let metrics: RPCMetrics
     /// Open connections (including ones about to be refused).
     let connections = ManagedAtomic<Int>(0)
     /// Calls that run off the event loop, server-wide, against ``ServerLimits/maxQueuedCalls``.
@@ -26,6 +30,7 @@ final class ServerState: Sendable {
         self.router = router
         self.limits = limits
         self.logger = logger
+        self.metrics = RPCMetrics(methods: router.methods)
     }
 
     var isDraining: Bool { draining.load(ordering: .acquiring) }

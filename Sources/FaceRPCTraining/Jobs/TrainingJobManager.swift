@@ -26,6 +26,7 @@ public final class TrainingJobManager: Sendable {
     private let publisher: (any TrainedModelPublisher)?
     private let logger: Logger
     private let makeTrainer: TrainerFactory
+    private let observe: @Sendable (TrainingProgress) -> Void
     private let jobs = Mutex<[String: JobEntry]>([:])
     private let idCounter = Atomic<UInt32>(UInt32.random(in: 0...0xffff))
 
@@ -42,9 +43,12 @@ public final class TrainingJobManager: Sendable {
     ///   - dataRoot: the only place datasets are read from; nil refuses every Start.
     ///   - publisher: registers trained models; nil keeps them as checkpoints only.
     ///   - makeTrainer: builds each job's trainer (the Levi-Hassner one unless a test scripts its own).
+    ///   - observe: told of every progress change (metrics); must not block.
     public init(stateDirectory: String, dataRoot: DataRoot?, publisher: (any TrainedModelPublisher)?, logger: Logger,
-                makeTrainer: @escaping TrainerFactory = leviHassnerTrainerFactory) throws {
+                makeTrainer: @escaping TrainerFactory = leviHassnerTrainerFactory,
+                observe: @escaping @Sendable (TrainingProgress) -> Void = { _ in }) throws {
         self.makeTrainer = makeTrainer
+        self.observe = observe
         self.stateDirectory = stateDirectory
         self.dataRoot = dataRoot
         self.publisher = publisher
@@ -253,6 +257,7 @@ public final class TrainingJobManager: Sendable {
             return (entry.record, watchers, before != progress.checkpoint)
         }
         guard let record else { return }
+        observe(record.progress)
         for watcher in watchers {
             watcher.yield(record.progress)
             if record.progress.state.isTerminal || finished { watcher.finish() }
