@@ -185,7 +185,7 @@ let package = Package(
             name: "FaceRPCCLI",
             dependencies: [
                 "FaceRPCServer", "FaceRPCClient", "FaceRPCRegistry", "FaceRPCEngine", "FaceRPCONNX", "FaceRPCPredict", "FaceRPCImage",
-                "FaceRPCTraining", "FaceRPCMetrics", "FaceRPCPrometheus",
+                "FaceRPCTraining", "FaceRPCMetrics", "FaceRPCPrometheus", "FaceRPCKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

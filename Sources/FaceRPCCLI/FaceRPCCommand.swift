@@ -7,6 +7,7 @@ struct FaceRPCCommand: AsyncParsableCommand {
         commandName: "facerpc",
         abstract: "Age and gender of the faces in a photo, served over a gRPC-style protocol.",
         subcommands: [ServeCommand.self, HealthCommand.self, ModelsCommand.self, PredictCommand.self,
-                      TrainCommand.self, TrainStatusCommand.self, TrainReportCommand.self, LoadCommand.self, RunModelCommand.self, BenchModelCommand.self, ExportONNXCommand.self]
+                      TrainCommand.self, TrainStatusCommand.self, TrainReportCommand.self, LoadCommand.self,
+                      RunModelCommand.self, BenchModelCommand.self, BenchTrainCommand.self, ExportONNXCommand.self]
     )
 }

@@ -167,6 +167,7 @@ struct BackwardTests {
         expectMatchesDifferences(ref.bias, centralDifferences(b) { project(DoubleForward.conv(xd, wd, $0, batch: batch, g), r) }, "db \(g)")
 
         for threads in [1, 3] {
+          for path in [ConvolutionBackward.WeightGradientPath.packed, .dotProducts] {
             var scratch = [Float](repeating: .nan, count: ConvolutionBackward.scratchCount(geometry: g, threads: threads))
             var dx = [Float](repeating: .nan, count: x.count), dw = [Float](repeating: .nan, count: w.count)
             var db = [Float](repeating: .nan, count: b.count)
@@ -175,7 +176,7 @@ struct BackwardTests {
                     db.withUnsafeMutableBufferPointer { dbb in
                         ConvolutionBackward.f32_conv_backward_weights_simd16(
                             input: x, outputGrad: r, batch: batch, geometry: g, weightGrad: dwb.baseAddress!,
-                            biasGrad: dbb.baseAddress!, scratch: s.baseAddress!, threads: threads)
+                            biasGrad: dbb.baseAddress!, scratch: s.baseAddress!, threads: threads, path: path)
                     }
                 }
                 dx.withUnsafeMutableBufferPointer { dxb in
@@ -185,8 +186,9 @@ struct BackwardTests {
                 }
             }
             expectClose(dx, ref.input, "SIMD dX \(g) threads \(threads)")
-            expectClose(dw, ref.weights, "SIMD dW \(g) threads \(threads)")
+            expectClose(dw, ref.weights, "SIMD dW \(g) threads \(threads) \(path)")
             expectClose(db, ref.bias, "SIMD db \(g) threads \(threads)")
+          }
         }
     }
 
@@ -399,6 +401,36 @@ struct BackwardTests {
                         expectClose(got, want, "\(variant.name) \(m)x\(n)x\(k) tA \(transA) tB \(transB) acc \(accumulate)")
                     }
                 }
+            }
+        }
+    }
+
+    @Test("dot-product GEMM (C = A·Bᵀ) matches the scalar GEMM: partial blocks, chunks, leftovers, accumulate")
+    func dotGemm() {
+        var rng = SplitMix64(seed: 18)
+        for (m, n, k) in [(1, 1, 1), (5, 7, 33), (8, 9, TrainingGemm.dotChunk + 37), (13, 4, 16)] {
+            for accumulate in [false, true] {
+                let lda = k + 2, ldb = k + 5, ldc = n + 3
+                let a = rng.floats(m * lda), b = rng.floats(n * ldb)
+                let start = rng.floats(m * ldc)
+                var c = start
+                c.withUnsafeMutableBufferPointer { cb in
+                    TrainingGemm.f32_gemm_dot_4x4_simd16(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: cb.baseAddress!,
+                                                         ldc: ldc, accumulate: accumulate, threads: 3)
+                }
+                // Row-major A (m x k) and Bᵀ (k x n) for the reference.
+                let opA = (0..<(m * k)).map { a[($0 / k) * lda + $0 % k] }
+                let opB = (0..<(k * n)).map { b[($0 % n) * ldb + $0 / n] }
+                var want = Reference.gemm(m: m, n: n, k: k, a: opA, b: opB)
+                var got: [Float] = []
+                for i in 0..<m {
+                    for j in 0..<n {
+                        got.append(c[i * ldc + j])
+                        if accumulate { want[i * n + j] += start[i * ldc + j] }
+                    }
+                    for j in n..<ldc { #expect(c[i * ldc + j] == start[i * ldc + j]) }
+                }
+                expectClose(got, want, "dot \(m)x\(n)x\(k) accumulate \(accumulate)")
             }
         }
     }

@@ -4,23 +4,23 @@
 /// gradient at exactly 0 is 0, as in PyTorch and TensorFlow).
 ///
 /// Lanes: 16; step: 64 elements (4 vectors) in the main loop, then one vector, then
-/// scalar leftovers. In place (`dx` equal to `dy`) is fine.
+/// scalar leftovers. In place (`dx` equal to `dy`) is fine. The test `y > 0` is done on
+/// the bit patterns (a float is positive exactly when its pattern is a positive Int32):
+/// the float comparison's mask was scalarised lane by lane in this unrolled loop.
 @inline(__always)
 public func f32_relu_backward_simd16(_ count: Int, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                                      _ dx: UnsafeMutablePointer<Float>) {
-    let zero = SIMD16<Float>()
+    @inline(__always) func one(_ o: Int) {
+        let yb = UnsafeRawPointer(y + o).loadUnaligned(as: SIMD16<Int32>.self)
+        let g = UnsafeRawPointer(dy + o).loadUnaligned(as: SIMD16<Int32>.self)
+        // All ones where the pattern is positive: 0 - yb is negative there (and for Int32.min, -0.0,
+        // which the second term clears along with every other negative pattern).
+        let keep = ((SIMD16<Int32>() &- yb) &>> 31) & ~(yb &>> 31)
+        UnsafeMutableRawPointer(dx + o).storeBytes(of: g & keep, as: SIMD16<Int32>.self)
+    }
     var i = 0
-    while i + 64 <= count {
-        do { let o = i + 0; zero.replacing(with: SIMD16(loadFrom: dy + o), where: SIMD16(loadFrom: y + o) .> zero).store(to: dx + o) }
-        do { let o = i + 16; zero.replacing(with: SIMD16(loadFrom: dy + o), where: SIMD16(loadFrom: y + o) .> zero).store(to: dx + o) }
-        do { let o = i + 32; zero.replacing(with: SIMD16(loadFrom: dy + o), where: SIMD16(loadFrom: y + o) .> zero).store(to: dx + o) }
-        do { let o = i + 48; zero.replacing(with: SIMD16(loadFrom: dy + o), where: SIMD16(loadFrom: y + o) .> zero).store(to: dx + o) }
-        i += 64
-    }
-    while i + 16 <= count {
-        zero.replacing(with: SIMD16(loadFrom: dy + i), where: SIMD16(loadFrom: y + i) .> zero).store(to: dx + i)
-        i += 16
-    }
+    while i + 64 <= count { one(i); one(i + 16); one(i + 32); one(i + 48); i += 64 }
+    while i + 16 <= count { one(i); i += 16 }
     // leftovers
     while i < count {
         dx[i] = y[i] > 0 ? dy[i] : 0

@@ -118,6 +118,10 @@ public enum TrainingGemm {
                 if rows < mr { (d + rows).update(repeating: 0, count: mr - rows) }
             }
         } else {
+            if rows == 8 && mr == 8 {
+                pack8Rows(a + i0 * lda + p0, ld: lda, count: kb, into: dst)
+                return
+            }
             if rows < mr { dst.update(repeating: 0, count: kb * mr) }
             for r in 0..<rows { transposeStrip(a + (i0 + r) * lda + p0, count: kb, into: dst + r, stride: mr) }
         }
@@ -157,26 +161,66 @@ public enum TrainingGemm {
     @inline(__always)
     static func transpose16(_ src: UnsafePointer<Float>, ld: Int, rows: Int, count: Int,
                             into dst: UnsafeMutablePointer<Float>, stride: Int) {
-        var r0 = 0
-        while r0 < rows {
+        withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 32) { buf in
+            let block = buf.baseAddress!
+            var r0 = 0
+            while r0 < rows {
+                var p = 0
+                while p + 16 <= count {
+                    for r in 0..<16 { block[r] = SIMD16<Float>(loadFrom: src + (r0 + r) * ld + p) }
+                    let t = unshuffle4(block, count: 16)
+                    for q in 0..<16 { t[q].store(to: dst + (p + q) * stride + r0) }
+                    p += 16
+                }
+                // leftovers
+                while p < count {
+                    for r in 0..<16 { dst[p * stride + r0 + r] = src[(r0 + r) * ld + p] }
+                    p += 1
+                }
+                r0 += 16
+            }
+        }
+    }
+
+    /// Packs 8 rows of `src` (row stride `ld`) as `[count][8]`: 16 steps at a time through an
+    /// 8x16 block in registers, scalar leftovers.
+    @inline(__always)
+    static func pack8Rows(_ src: UnsafePointer<Float>, ld: Int, count: Int, into dst: UnsafeMutablePointer<Float>) {
+        withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 16) { buf in
+            let block = buf.baseAddress!
             var p = 0
             while p + 16 <= count {
-                withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 16) { block in
-                    for r in 0..<16 { block[r] = SIMD16<Float>(loadFrom: src + (r0 + r) * ld + p) }
-                    for q in 0..<16 {
-                        var v = SIMD16<Float>()
-                        for r in 0..<16 { v[r] = block[r][q] }
-                        v.store(to: dst + (p + q) * stride + r0)
-                    }
-                }
+                for r in 0..<8 { block[r] = SIMD16<Float>(loadFrom: src + r * ld + p) }
+                let t = unshuffle4(block, count: 8)
+                for q in 0..<8 { t[q].store(to: dst + p * 8 + q * 16) }
                 p += 16
             }
             // leftovers
             while p < count {
-                for r in 0..<16 { dst[p * stride + r0 + r] = src[(r0 + r) * ld + p] }
+                for r in 0..<8 { dst[p * 8 + r] = src[r * ld + p] }
                 p += 1
             }
-            r0 += 16
         }
+    }
+
+    /// Four perfect unshuffles of the `count` (8 or 16) vectors at `v` taken as one array of
+    /// `16 * count` floats (even elements to the front half, odd ones to the back): each
+    /// rotates the element index right by one bit, so four of them move a 16-wide row index
+    /// below the column index — a transpose of rows x 16 into 16 x rows. Uses `v[count ..< 2 * count]`
+    /// as the other buffer; returns where the result is. Even/odd halves of 32-lane pairs
+    /// compile to two-source permutes.
+    @inline(__always)
+    static func unshuffle4(_ v: UnsafeMutablePointer<SIMD16<Float>>, count: Int) -> UnsafeMutablePointer<SIMD16<Float>> {
+        var from = v, to = v + count
+        let half = count / 2
+        for _ in 0..<4 {
+            for j in 0..<half {
+                let pair = SIMD32<Float>(lowHalf: from[2 * j], highHalf: from[2 * j + 1])
+                to[j] = pair.evenHalf
+                to[j + half] = pair.oddHalf
+            }
+            swap(&from, &to)
+        }
+        return from
     }
 }

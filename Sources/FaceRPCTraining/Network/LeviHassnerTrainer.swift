@@ -200,12 +200,16 @@ public final class LeviHassnerTrainer: @unchecked Sendable {
         let (crossEntropy, correct) = computeGradients(images: images, labels: labels, batch: batch)
         let h = hyperparameters
         let decay = h.weightDecayScale * h.weightDecay
-        let halfSquares = GradientProcessing.addWeightDecay(weights: params.pointer, grads: grads.pointer,
-                                                            decayed: tensors.filter(\.decayed).map(\.range), scale: decay)
-        let norm = GradientProcessing.clip(grads: grads.pointer, count: grads.count, clipNorm: h.clipNorm)
+        var halfSquares = 0.0
+        var norm: Float = 0
         let lr = h.learningRate(atStep: step)
-        optimizer.apply(weights: params.pointer, grads: grads.pointer, lr: lr, stepsBefore: step, hyperparameters: h,
-                        threads: threads)
+        timed("update") {
+            halfSquares = GradientProcessing.addWeightDecay(weights: params.pointer, grads: grads.pointer,
+                                                            decayed: tensors.filter(\.decayed).map(\.range), scale: decay)
+            norm = GradientProcessing.clip(grads: grads.pointer, count: grads.count, clipNorm: h.clipNorm)
+            optimizer.apply(weights: params.pointer, grads: grads.pointer, lr: lr, stepsBefore: step, hyperparameters: h,
+                            threads: threads)
+        }
         step += 1
         let loss = Float(Double(crossEntropy) + Double(decay) * halfSquares)
         return StepResult(loss: loss, crossEntropy: crossEntropy, correct: correct, gradientNorm: norm, learningRate: lr)
@@ -294,13 +298,39 @@ public final class LeviHassnerTrainer: @unchecked Sendable {
 
     static let seedName = "rng/dropout_seed"
 
+    /// When true, every phase of ``trainStep(images:labels:batch:)`` and ``predict(images:batch:)``
+    /// (each layer's forward and backward, the loss, the update) adds its wall time to ``profile``.
+    public var profiling = false
+    /// Seconds per phase since profiling was turned on (or ``resetProfile()``), in first-run order.
+    public private(set) var profile: [(phase: String, seconds: Double)] = []
+    private var profileIndex: [String: Int] = [:]
+
+    /// Clears ``profile``.
+    public func resetProfile() { profile = []; profileIndex = [:] }
+
+    @inline(__always)
+    private func timed(_ phase: String, _ body: () -> Void) {
+        guard profiling else { body(); return }
+        let start = ContinuousClock.now
+        body()
+        let d = ContinuousClock.now - start
+        let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        if let i = profileIndex[phase] { profile[i].seconds += seconds } else {
+            profileIndex[phase] = profile.count
+            profile.append((phase, seconds))
+        }
+    }
+
     /// Forward (dropout on when `hyperparameters.dropout > 0`), loss and backward: the mean
     /// cross-entropy's gradients land in `grads` (no decay, clipping or update yet).
     func computeGradients(images: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batch: Int) -> (crossEntropy: Float, correct: Int) {
         forward(images, batch: batch, dropout: true)
-        let (loss, correct) = LossBackward.f32_softmax_cross_entropy_backward(
-            logits: logits.pointer, labels: labels, batch: batch, classes: classes,
-            probabilities: probabilities.pointer, logitsGrad: gradLogits.pointer)
+        var loss: Float = 0, correct = 0
+        timed("loss") {
+            (loss, correct) = LossBackward.f32_softmax_cross_entropy_backward(
+                logits: logits.pointer, labels: labels, batch: batch, classes: classes,
+                probabilities: probabilities.pointer, logitsGrad: gradLogits.pointer)
+        }
         backward(images, batch: batch)
         return (loss, correct)
     }
@@ -342,29 +372,31 @@ public final class LeviHassnerTrainer: @unchecked Sendable {
 
     private func forward(_ images: UnsafePointer<Float>, batch: Int, dropout: Bool) {
         let t = threads
-        convolution(0, input: images, output: a1.pointer, batch: batch)
-        Pooling.f32_maxpool_simd16(a1.pointer, p1.pointer, batch: batch, geometry: pools[0], threads: t)
-        localResponse(p1.pointer, n1.pointer, pools[0], batch: batch)
-        convolution(1, input: n1.pointer, output: a2.pointer, batch: batch)
-        Pooling.f32_maxpool_simd16(a2.pointer, p2.pointer, batch: batch, geometry: pools[1], threads: t)
-        localResponse(p2.pointer, n2.pointer, pools[1], batch: batch)
-        convolution(2, input: n2.pointer, output: a3.pointer, batch: batch)
-        Pooling.f32_maxpool_simd16(a3.pointer, p3.pointer, batch: batch, geometry: pools[2], threads: t)
+        timed("conv1.forward") { convolution(0, input: images, output: a1.pointer, batch: batch) }
+        timed("pool1.forward") { Pooling.f32_maxpool_simd16(a1.pointer, p1.pointer, batch: batch, geometry: pools[0], threads: t) }
+        timed("norm1.forward") { localResponse(p1.pointer, n1.pointer, pools[0], batch: batch) }
+        timed("conv2.forward") { convolution(1, input: n1.pointer, output: a2.pointer, batch: batch) }
+        timed("pool2.forward") { Pooling.f32_maxpool_simd16(a2.pointer, p2.pointer, batch: batch, geometry: pools[1], threads: t) }
+        timed("norm2.forward") { localResponse(p2.pointer, n2.pointer, pools[1], batch: batch) }
+        timed("conv3.forward") { convolution(2, input: n2.pointer, output: a3.pointer, batch: batch) }
+        timed("pool3.forward") { Pooling.f32_maxpool_simd16(a3.pointer, p3.pointer, batch: batch, geometry: pools[2], threads: t) }
         let hidden = Self.hidden
         let p = hyperparameters.dropout
         let drop = dropout && p > 0
-        if drop {
-            var rng = SplitMix64(seed: dropoutSeed ^ (UInt64(step) &* 0x9E37_79B9_7F4A_7C15))
-            f32_dropout_mask(batch * hidden, p: p, rng: &rng, into: m6.pointer)
-            f32_dropout_mask(batch * hidden, p: p, rng: &rng, into: m7.pointer)
+        timed("fc.forward") {
+            if drop {
+                var rng = SplitMix64(seed: dropoutSeed ^ (UInt64(step) &* 0x9E37_79B9_7F4A_7C15))
+                f32_dropout_mask(batch * hidden, p: p, rng: &rng, into: m6.pointer)
+                f32_dropout_mask(batch * hidden, p: p, rng: &rng, into: m7.pointer)
+            }
+            fullyConnected(3, input: p3.pointer, output: h6.pointer, batch: batch, inF: flat, outF: hidden, relu: true)
+            if drop { f32_vmul_simd16(batch * hidden, h6.pointer, m6.pointer, d6.pointer) }
+            let x7 = drop ? d6.pointer : h6.pointer
+            fullyConnected(4, input: x7, output: h7.pointer, batch: batch, inF: hidden, outF: hidden, relu: true)
+            if drop { f32_vmul_simd16(batch * hidden, h7.pointer, m7.pointer, d7.pointer) }
+            let x8 = drop ? d7.pointer : h7.pointer
+            fullyConnected(5, input: x8, output: logits.pointer, batch: batch, inF: hidden, outF: classes, relu: false)
         }
-        fullyConnected(3, input: p3.pointer, output: h6.pointer, batch: batch, inF: flat, outF: hidden, relu: true)
-        if drop { f32_vmul_simd16(batch * hidden, h6.pointer, m6.pointer, d6.pointer) }
-        let x7 = drop ? d6.pointer : h6.pointer
-        fullyConnected(4, input: x7, output: h7.pointer, batch: batch, inF: hidden, outF: hidden, relu: true)
-        if drop { f32_vmul_simd16(batch * hidden, h7.pointer, m7.pointer, d7.pointer) }
-        let x8 = drop ? d7.pointer : h7.pointer
-        fullyConnected(5, input: x8, output: logits.pointer, batch: batch, inF: hidden, outF: classes, relu: false)
     }
 
     private func localResponse(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ g: PoolGeometry, batch: Int) {
@@ -384,37 +416,45 @@ public final class LeviHassnerTrainer: @unchecked Sendable {
     private func backward(_ images: UnsafePointer<Float>, batch: Int) {
         let t = threads, hidden = Self.hidden, s = scratch.pointer
         let drop = hyperparameters.dropout > 0
-        // FC8 → FC7 → FC6.
-        FullyConnectedBackward.f32_fc_backward_simd16(
-            input: drop ? d7.pointer : h7.pointer, outputGrad: gradLogits.pointer, weights: tensor(10), batch: batch,
-            inFeatures: hidden, outFeatures: classes, inputGrad: gradF2.pointer, weightGrad: gradient(10), biasGrad: gradient(11),
-            scratch: s, threads: t)
-        if drop { f32_vmul_simd16(batch * hidden, gradF2.pointer, m7.pointer, gradF2.pointer) }
-        f32_relu_backward_simd16(batch * hidden, h7.pointer, gradF2.pointer, gradF2.pointer)
-        FullyConnectedBackward.f32_fc_backward_simd16(
-            input: drop ? d6.pointer : h6.pointer, outputGrad: gradF2.pointer, weights: tensor(8), batch: batch,
-            inFeatures: hidden, outFeatures: hidden, inputGrad: gradF1.pointer, weightGrad: gradient(8), biasGrad: gradient(9),
-            scratch: s, threads: t)
-        if drop { f32_vmul_simd16(batch * hidden, gradF1.pointer, m6.pointer, gradF1.pointer) }
-        f32_relu_backward_simd16(batch * hidden, h6.pointer, gradF1.pointer, gradF1.pointer)
-        // FC6's input gradient is pool3's output gradient.
-        FullyConnectedBackward.f32_fc_backward_simd16(
-            input: p3.pointer, outputGrad: gradF1.pointer, weights: tensor(6), batch: batch,
-            inFeatures: flat, outFeatures: hidden, inputGrad: gradA.pointer, weightGrad: gradient(6), biasGrad: gradient(7),
-            scratch: s, threads: t)
+        timed("fc.backward") {
+            // FC8 → FC7 → FC6.
+            FullyConnectedBackward.f32_fc_backward_simd16(
+                input: drop ? d7.pointer : h7.pointer, outputGrad: gradLogits.pointer, weights: tensor(10), batch: batch,
+                inFeatures: hidden, outFeatures: classes, inputGrad: gradF2.pointer, weightGrad: gradient(10), biasGrad: gradient(11),
+                scratch: s, threads: t)
+            if drop { f32_vmul_simd16(batch * hidden, gradF2.pointer, m7.pointer, gradF2.pointer) }
+            f32_relu_backward_simd16(batch * hidden, h7.pointer, gradF2.pointer, gradF2.pointer)
+            FullyConnectedBackward.f32_fc_backward_simd16(
+                input: drop ? d6.pointer : h6.pointer, outputGrad: gradF2.pointer, weights: tensor(8), batch: batch,
+                inFeatures: hidden, outFeatures: hidden, inputGrad: gradF1.pointer, weightGrad: gradient(8), biasGrad: gradient(9),
+                scratch: s, threads: t)
+            if drop { f32_vmul_simd16(batch * hidden, gradF1.pointer, m6.pointer, gradF1.pointer) }
+            f32_relu_backward_simd16(batch * hidden, h6.pointer, gradF1.pointer, gradF1.pointer)
+            // FC6's input gradient is pool3's output gradient.
+            FullyConnectedBackward.f32_fc_backward_simd16(
+                input: p3.pointer, outputGrad: gradF1.pointer, weights: tensor(6), batch: batch,
+                inFeatures: flat, outFeatures: hidden, inputGrad: gradA.pointer, weightGrad: gradient(6), biasGrad: gradient(7),
+                scratch: s, threads: t)
+        }
         // Block 3: pool3 → ReLU → conv3.
-        PoolingBackward.f32_maxpool_backward_simd16(input: a3.pointer, output: p3.pointer, outputGrad: gradA.pointer, batch: batch,
-                                                    geometry: pools[2], inputGrad: gradB.pointer, threads: t)
+        timed("pool3.backward") {
+            PoolingBackward.f32_maxpool_backward_simd16(input: a3.pointer, output: p3.pointer, outputGrad: gradA.pointer, batch: batch,
+                                                        geometry: pools[2], inputGrad: gradB.pointer, threads: t)
+        }
         convBackward(2, input: n2.pointer, activation: a3.pointer, outputGrad: gradB.pointer, inputGrad: gradA.pointer, batch: batch)
         // Block 2: LRN2 → pool2 → ReLU → conv2.
-        lrnBackward(input: p2.pointer, outputGrad: gradA.pointer, into: gradB.pointer, pools[1], batch: batch)
-        PoolingBackward.f32_maxpool_backward_simd16(input: a2.pointer, output: p2.pointer, outputGrad: gradB.pointer, batch: batch,
-                                                    geometry: pools[1], inputGrad: gradA.pointer, threads: t)
+        timed("norm2.backward") { lrnBackward(input: p2.pointer, outputGrad: gradA.pointer, into: gradB.pointer, pools[1], batch: batch) }
+        timed("pool2.backward") {
+            PoolingBackward.f32_maxpool_backward_simd16(input: a2.pointer, output: p2.pointer, outputGrad: gradB.pointer, batch: batch,
+                                                        geometry: pools[1], inputGrad: gradA.pointer, threads: t)
+        }
         convBackward(1, input: n1.pointer, activation: a2.pointer, outputGrad: gradA.pointer, inputGrad: gradB.pointer, batch: batch)
         // Block 1: LRN1 → pool1 → ReLU → conv1 (no input gradient: the images).
-        lrnBackward(input: p1.pointer, outputGrad: gradB.pointer, into: gradA.pointer, pools[0], batch: batch)
-        PoolingBackward.f32_maxpool_backward_simd16(input: a1.pointer, output: p1.pointer, outputGrad: gradA.pointer, batch: batch,
-                                                    geometry: pools[0], inputGrad: gradB.pointer, threads: t)
+        timed("norm1.backward") { lrnBackward(input: p1.pointer, outputGrad: gradB.pointer, into: gradA.pointer, pools[0], batch: batch) }
+        timed("pool1.backward") {
+            PoolingBackward.f32_maxpool_backward_simd16(input: a1.pointer, output: p1.pointer, outputGrad: gradA.pointer, batch: batch,
+                                                        geometry: pools[0], inputGrad: gradB.pointer, threads: t)
+        }
         convBackward(0, input: images, activation: a1.pointer, outputGrad: gradB.pointer, inputGrad: nil, batch: batch)
     }
 
@@ -423,14 +463,19 @@ public final class LeviHassnerTrainer: @unchecked Sendable {
     private func convBackward(_ layer: Int, input: UnsafePointer<Float>, activation: UnsafePointer<Float>,
                               outputGrad: UnsafeMutablePointer<Float>, inputGrad: UnsafeMutablePointer<Float>?, batch: Int) {
         let g = convs[layer]
-        f32_relu_backward_simd16(batch * g.outChannels * g.outH * g.outW, activation, outputGrad, outputGrad)
-        ConvolutionBackward.f32_conv_backward_weights_simd16(
-            input: input, outputGrad: outputGrad, batch: batch, geometry: g, weightGrad: gradient(2 * layer),
-            biasGrad: gradient(2 * layer + 1), scratch: scratch.pointer, threads: threads)
+        let name = "conv\(layer + 1)"
+        timed(name + ".backward.weights") {
+            f32_relu_backward_simd16(batch * g.outChannels * g.outH * g.outW, activation, outputGrad, outputGrad)
+            ConvolutionBackward.f32_conv_backward_weights_simd16(
+                input: input, outputGrad: outputGrad, batch: batch, geometry: g, weightGrad: gradient(2 * layer),
+                biasGrad: gradient(2 * layer + 1), scratch: scratch.pointer, threads: threads)
+        }
         if let inputGrad {
-            ConvolutionBackward.f32_conv_backward_data_simd16(
-                outputGrad: outputGrad, weights: tensor(2 * layer), batch: batch, geometry: g, inputGrad: inputGrad,
-                scratch: scratch.pointer, threads: threads)
+            timed(name + ".backward.data") {
+                ConvolutionBackward.f32_conv_backward_data_simd16(
+                    outputGrad: outputGrad, weights: tensor(2 * layer), batch: batch, geometry: g, inputGrad: inputGrad,
+                    scratch: scratch.pointer, threads: threads)
+            }
         }
     }
 }
