@@ -9,8 +9,7 @@ Each side warms up, then times whole steps (forward, backward, update). The runs
 (PyTorch, facerpc) per batch size so both see the same machine state.
 
     python3 -m venv .venv-bench
-    .venv-bench/bin/pip install --no-deps torch --index-url https://download.pytorch.org/whl/cpu
-    .venv-bench/bin/pip install numpy typing-extensions sympy networkx jinja2 fsspec filelock mpmath MarkupSafe
+    .venv-bench/bin/pip install torch numpy     # from PyPI; benchmarks only (its CUDA runtime wheels come along, unused)
     swift build -c release -Xswiftc -target-cpu -Xswiftc native
     .venv-bench/bin/python bench/train_speed.py --batches 32 128 --threads 2
 """
