@@ -16,7 +16,7 @@ TEST_FLAGS := $(RELEASE_FLAGS) -Xswiftc -enable-testing --scratch-path $(TEST_SC
 TEST_BIN := $(CURDIR)/$(TEST_SCRATCH)/release/facerpc
 TEST_ENV := PATH="$(CURDIR)/.venv/bin:$$PATH" FACERPC_MODELS_DIR="$(CURDIR)/models" FACERPC_BIN="$(TEST_BIN)"
 
-.PHONY: serve test setup setup-test build build-tests check-generated swift-test clients-test fuzz-replay fuzz-build fuzz fuzz-smoke bench clean failover-test bench-rpc
+.PHONY: serve test setup setup-test build build-tests check-generated swift-test clients-test fuzz-replay fuzz-build fuzz fuzz-smoke bench clean failover-test bench-rpc load-test
 
 serve: setup build
 	exec .build/release/facerpc serve --models models $(SERVE_ARGS)
@@ -86,6 +86,11 @@ failover-test: setup-test build-tests
 
 
 test: setup-test check-generated swift-test fuzz-replay clients-test failover-test fuzz-smoke
+
+# 1,000 connections of Predict + Health over Unix and TCP, bounded in time (docs/HARDENING.md).
+LOAD_SECONDS ?= 60
+load-test: setup-test build
+	FACERPC_BIN=.build/release/facerpc FACERPC_MODELS_DIR=models scripts/load-test.sh $(LOAD_SECONDS)
 
 # Side-by-side model throughput against onnxruntime (see BENCHMARKS.md).
 bench: setup-test build
