@@ -227,13 +227,15 @@ let package = Package(
         .testTarget(name: "FaceRPCCLITests", dependencies: [
             "FaceRPCClient", "FaceRPCCore", "FaceRPCProtos",
         ]),
+        // Helpers several test targets share (not a test target itself).
+        .target(name: "FaceRPCTestSupport", path: "Tests/FaceRPCTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "FaceRPCMetricsTests", dependencies: [
-            "FaceRPCMetrics", "FaceRPCCore",
+            "FaceRPCMetrics", "FaceRPCCore", "FaceRPCTestSupport",
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .testTarget(name: "FaceRPCPrometheusTests", dependencies: [
-            "FaceRPCPrometheus", "FaceRPCMetrics", "FaceRPCClient", "FaceRPCCore", "FaceRPCProtos",
+            "FaceRPCPrometheus", "FaceRPCMetrics", "FaceRPCClient", "FaceRPCCore", "FaceRPCProtos", "FaceRPCTestSupport",
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "NIOCore", package: "swift-nio"),

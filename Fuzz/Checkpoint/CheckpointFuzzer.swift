@@ -7,18 +7,11 @@ func fuzzCheckpoint(_ bytes: UnsafeRawBufferPointer) {
     _ = try? CheckpointFile.decode(bytes, path: "fuzz-input")
 }
 
+// libFuzzer drives `fuzzCheckpoint` through SwiftPM's entry point; without it, the files named are replayed.
 #if FUZZING
-/// The entry point SwiftPM gives this executable; libFuzzer drives `fuzzCheckpoint`.
-@_cdecl("fuzz_checkpoint_main")
-public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    runLibFuzzer(argc: argc, argv: argv) { data, size in
-        fuzzCheckpoint(UnsafeRawBufferPointer(start: data, count: size))
-        return 0
-    }
+@_cdecl("fuzz_checkpoint_main") public func fuzzMain(_ c: CInt, _ v: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    runLibFuzzer(argc: c, argv: v) { fuzzCheckpoint(UnsafeRawBufferPointer(start: $0, count: $1)); return 0 }
 }
 #else
-/// Without libFuzzer: replay the files and folders named on the command line.
-@main struct CheckpointReplay {
-    static func main() { FuzzReplay.main("fuzz-checkpoint", fuzzCheckpoint) }
-}
+@main struct CheckpointReplay { static func main() { FuzzReplay.main("fuzz-checkpoint", fuzzCheckpoint) } }
 #endif

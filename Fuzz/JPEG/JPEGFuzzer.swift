@@ -15,18 +15,11 @@ func fuzzJPEG(_ bytes: UnsafeRawBufferPointer) {
     _ = ImageOps.grayscale(small)
 }
 
+// libFuzzer drives `fuzzJPEG` through SwiftPM's entry point; without it, the files named are replayed.
 #if FUZZING
-/// The entry point SwiftPM gives this executable; libFuzzer drives `fuzzJPEG`.
-@_cdecl("fuzz_jpeg_main")
-public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    runLibFuzzer(argc: argc, argv: argv) { data, size in
-        fuzzJPEG(UnsafeRawBufferPointer(start: data, count: size))
-        return 0
-    }
+@_cdecl("fuzz_jpeg_main") public func fuzzMain(_ c: CInt, _ v: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    runLibFuzzer(argc: c, argv: v) { fuzzJPEG(UnsafeRawBufferPointer(start: $0, count: $1)); return 0 }
 }
 #else
-/// Without libFuzzer: replay the files and folders named on the command line.
-@main struct JPEGReplay {
-    static func main() { FuzzReplay.main("fuzz-jpeg", fuzzJPEG) }
-}
+@main struct JPEGReplay { static func main() { FuzzReplay.main("fuzz-jpeg", fuzzJPEG) } }
 #endif

@@ -7,18 +7,11 @@ func fuzzONNX(_ bytes: UnsafeRawBufferPointer) {
     _ = try? ONNXImporter.importGraph(bytes: Array(bytes))
 }
 
+// libFuzzer drives `fuzzONNX` through SwiftPM's entry point; without it, the files named are replayed.
 #if FUZZING
-/// The entry point SwiftPM gives this executable; libFuzzer drives `fuzzONNX`.
-@_cdecl("fuzz_onnx_main")
-public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    runLibFuzzer(argc: argc, argv: argv) { data, size in
-        fuzzONNX(UnsafeRawBufferPointer(start: data, count: size))
-        return 0
-    }
+@_cdecl("fuzz_onnx_main") public func fuzzMain(_ c: CInt, _ v: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    runLibFuzzer(argc: c, argv: v) { fuzzONNX(UnsafeRawBufferPointer(start: $0, count: $1)); return 0 }
 }
 #else
-/// Without libFuzzer: replay the files and folders named on the command line.
-@main struct ONNXReplay {
-    static func main() { FuzzReplay.main("fuzz-onnx", fuzzONNX) }
-}
+@main struct ONNXReplay { static func main() { FuzzReplay.main("fuzz-onnx", fuzzONNX) } }
 #endif

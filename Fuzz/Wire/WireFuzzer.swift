@@ -39,18 +39,11 @@ func decodePayloads(_ payload: [UInt8]) {
     _ = try? ListModelsResponse(serializedBytes: payload)
 }
 
+// libFuzzer drives `fuzzWire` through SwiftPM's entry point; without it, the files named are replayed.
 #if FUZZING
-/// The entry point SwiftPM gives this executable; libFuzzer drives `fuzzWire`.
-@_cdecl("fuzz_wire_main")
-public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    runLibFuzzer(argc: argc, argv: argv) { data, size in
-        fuzzWire(UnsafeRawBufferPointer(start: data, count: size))
-        return 0
-    }
+@_cdecl("fuzz_wire_main") public func fuzzMain(_ c: CInt, _ v: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    runLibFuzzer(argc: c, argv: v) { fuzzWire(UnsafeRawBufferPointer(start: $0, count: $1)); return 0 }
 }
 #else
-/// Without libFuzzer: replay the files and folders named on the command line.
-@main struct WireReplay {
-    static func main() { FuzzReplay.main("fuzz-wire", fuzzWire) }
-}
+@main struct WireReplay { static func main() { FuzzReplay.main("fuzz-wire", fuzzWire) } }
 #endif

@@ -195,17 +195,7 @@ extension ExecutionPlan {
 /// `@unchecked Sendable`: the free list is only touched while holding `lock`;
 /// a workspace taken from the pool belongs to exactly one `run` until given back.
 final class WorkspacePool: @unchecked Sendable {
-    final class Workspace {
-        let pointer: UnsafeMutablePointer<Float>
-        let count: Int
-        init(count: Int) {
-            self.count = count
-            let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 16) * 4, alignment: 64)
-            pointer = raw.bindMemory(to: Float.self, capacity: max(count, 16))
-            pointer.initialize(repeating: 0, count: max(count, 16))
-        }
-        deinit { UnsafeMutableRawPointer(pointer).deallocate() }
-    }
+    typealias Workspace = AlignedFloatBuffer
 
     // Heap-allocated so the mutex never moves (Swift may copy an inout stored property).
     private let lock: UnsafeMutablePointer<pthread_mutex_t>

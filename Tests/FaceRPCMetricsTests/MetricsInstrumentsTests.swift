@@ -1,3 +1,4 @@
+import FaceRPCTestSupport
 import CoreMetrics
 import FaceRPCCore
 import FaceRPCMetrics

@@ -1,3 +1,4 @@
+import FaceRPCTestSupport
 import FaceRPCClient
 import FaceRPCCore
 import FaceRPCMetrics

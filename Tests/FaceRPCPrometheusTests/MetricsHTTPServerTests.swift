@@ -1,3 +1,4 @@
+import FaceRPCTestSupport
 import FaceRPCMetrics
 import FaceRPCPrometheus
 import Foundation

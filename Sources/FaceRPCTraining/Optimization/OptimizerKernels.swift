@@ -141,14 +141,3 @@ enum OptimizerKernels {
     }
 }
 
-extension SIMD16 where Scalar == Float {
-    @inline(__always) init(loadFrom p: UnsafePointer<Float>) {
-        self = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-    }
-    @inline(__always) init(loadFrom p: UnsafeMutablePointer<Float>) {
-        self = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-    }
-    @inline(__always) func store(to p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: self, as: SIMD16<Float>.self)
-    }
-}

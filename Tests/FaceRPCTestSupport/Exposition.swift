@@ -1,13 +1,15 @@
+// Test support shared by the metrics suites: reading Prometheus text expositions.
+
 /// One sample line of the Prometheus text format: `name{k="v",...} value`.
-struct Sample: Equatable {
-    var name: String
-    var labels: [String: String]
-    var value: Double
+public struct Sample: Equatable, Sendable {
+    public var name: String
+    public var labels: [String: String]
+    public var value: Double
 }
 
 /// Parses the sample lines of a text exposition (comments skipped). Enough
 /// of the format for the label values facerpc produces (no escaped quotes).
-func parseExposition(_ text: String) -> [Sample] {
+public func parseExposition(_ text: String) -> [Sample] {
     var samples: [Sample] = []
     for line in text.split(separator: "\n") where !line.hasPrefix("#") {
         guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
@@ -33,12 +35,12 @@ func parseExposition(_ text: String) -> [Sample] {
 
 extension [Sample] {
     /// The value of the one sample with this name whose labels include `labels`.
-    func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
+    public func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
         let matches = filter { sample in sample.name == name && labels.allSatisfy { sample.labels[$0.key] == $0.value } }
         return matches.count == 1 ? matches[0].value : nil
     }
 
-    func count(named name: String) -> Int { filter { $0.name == name }.count }
+    public func count(named name: String) -> Int { filter { $0.name == name }.count }
 }
 
 private extension String {
