@@ -167,7 +167,9 @@ struct TrainingRun {
         publish(progress)
 
         let curve = CurveLog(path: directory + "/curve.jsonl")
-        let checkpointSample = Array(validation.prefix(Limits.checkpointValidationExamples))
+        // A seeded random sample: the file order (sorted names, often by age) would bias it.
+        let checkpointSample = SeededShuffle.permutation(count: validation.count, seed: SeededShuffle.mix(spec.seed, 0x76616c))
+            .prefix(Limits.checkpointValidationExamples).map { validation[$0] }
         var rate = RateEstimator()
 
         func writeCheckpoint(_ progress: inout TrainingProgress) throws {
