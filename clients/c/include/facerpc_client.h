@@ -94,6 +94,13 @@ FACERPC_API facerpc_status facerpc_connect(const char *target, int timeout_ms, f
 /** Closes the connection and frees the client. NULL is allowed. */
 FACERPC_API void facerpc_close(facerpc_client *client);
 
+/* Presents `token` on every later call as the metadata
+ * "authorization: Bearer <token>", for a server started with
+ * --auth-token-file (it is required on TCP there; the Unix socket does not ask).
+ * The token is copied; NULL or "" stops sending one. Returns FACERPC_ERR_ARGUMENT
+ * for a token longer than 4096 bytes or holding a control character. */
+FACERPC_API facerpc_status facerpc_set_token(facerpc_client *client, const char *token);
+
 /**
  * Sets the largest frame body accepted from the server and sent to it
  * (default FACERPC_DEFAULT_MAX_FRAME_BYTES). A larger incoming frame fails

@@ -35,6 +35,7 @@ struct facerpc_client {
     int goaway_code;
     char goaway_message[256];
     char last_error[512];
+    char *authorization;     /* "Bearer <token>", or NULL */
 };
 
 facerpc_status facerpc__fail(facerpc_client *client, facerpc_status status, const char *fmt, ...) {
@@ -219,7 +220,28 @@ void facerpc_close(facerpc_client *c) {
     free(c->path);
     free(c->host);
     free(c->port);
+    free(c->authorization);
     free(c);
+}
+
+facerpc_status facerpc_set_token(facerpc_client *c, const char *token) {
+    if (c == NULL) return FACERPC_ERR_ARGUMENT;
+    size_t len = token == NULL ? 0 : strlen(token);
+    if (len > 4096) return facerpc__fail(c, FACERPC_ERR_ARGUMENT, "token longer than 4096 bytes");
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)token[i] < 0x21 || (unsigned char)token[i] > 0x7e)
+            return facerpc__fail(c, FACERPC_ERR_ARGUMENT, "token holds a space or control character");
+    }
+    char *value = NULL;
+    if (len > 0) {
+        value = malloc(len + sizeof "Bearer ");
+        if (value == NULL) return facerpc__fail(c, FACERPC_ERR_NOMEM, "out of memory");
+        memcpy(value, "Bearer ", 7);
+        memcpy(value + 7, token, len + 1);
+    }
+    free(c->authorization);
+    c->authorization = value;
+    return FACERPC_OK;
 }
 
 /* ---- frames ----------------------------------------------------------- */
@@ -371,6 +393,14 @@ facerpc_status facerpc_call_unary(facerpc_client *c, const char *method, const u
     env.timeout_micros = (uint64_t)timeout_ms * 1000u;
     env.payload.data = (uint8_t *)request;
     env.payload.len = request_len;
+    Facerpc__V1__MetadataEntry auth = FACERPC__V1__METADATA_ENTRY__INIT;
+    Facerpc__V1__MetadataEntry *entries[1] = {&auth};
+    if (c->authorization != NULL) {
+        auth.key = (char *)"authorization";
+        auth.value = c->authorization;
+        env.n_metadata = 1;
+        env.metadata = entries;
+    }
     st = send_envelope(c, &env, local_deadline);
     /* After a failed send the read side may still hold the server's reason. */
     if (st != FACERPC_OK && !(st == FACERPC_ERR_CLOSED && c->fd >= 0)) return st;

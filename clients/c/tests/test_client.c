@@ -509,6 +509,41 @@ static void test_server_frame_limit(void) {
     CHECK(stop_server(&s) == 0);
 }
 
+static void test_auth_token(void) {
+    char token_path[] = "/tmp/facerpc-c-token-XXXXXX";
+    int fd = mkstemp(token_path);
+    const char *token = "c-client-test-token-0123456789";
+    CHECK(fd >= 0 && write(fd, token, strlen(token)) == (ssize_t)strlen(token));
+    close(fd);
+    server s;
+    if (start_server(&s, (const char *[]){"--auth-token-file", token_path, NULL}) != 0) {
+        CHECK(!"server started");
+        unlink(token_path);
+        return;
+    }
+    facerpc_client *c = NULL;
+    facerpc_health h;
+    CHECK_STATUS(facerpc_connect(s.tcp_target, 2000, &c), FACERPC_OK);
+    if (c != NULL) {
+        CHECK_STATUS(facerpc_health_check(c, "", 2000, &h), FACERPC_UNAUTHENTICATED);
+        CHECK_STATUS(facerpc_set_token(c, "wrong-token-wrong-token"), FACERPC_OK);
+        CHECK_STATUS(facerpc_health_check(c, "", 2000, &h), FACERPC_UNAUTHENTICATED);
+        CHECK_STATUS(facerpc_set_token(c, "has space"), FACERPC_ERR_ARGUMENT);
+        CHECK_STATUS(facerpc_set_token(c, token), FACERPC_OK);
+        CHECK_STATUS(facerpc_health_check(c, "", 2000, &h), FACERPC_OK);
+        CHECK(h == FACERPC_HEALTH_SERVING);
+        facerpc_close(c);
+    }
+    /* The Unix socket is guarded by its file mode and does not ask. */
+    CHECK_STATUS(facerpc_connect(s.unix_target, 2000, &c), FACERPC_OK);
+    if (c != NULL) {
+        CHECK_STATUS(facerpc_health_check(c, "", 2000, &h), FACERPC_OK);
+        facerpc_close(c);
+    }
+    CHECK(stop_server(&s) == 0);
+    unlink(token_path);
+}
+
 static void test_reconnect_after_idle_close(void) {
     server s;
     if (start_server(&s, (const char *[]){"--idle-timeout", "0.5", NULL}) != 0) {
@@ -573,6 +608,7 @@ int main(void) {
         {"train_status", test_train_status, 1},
         {"cli_exit_codes", test_cli_exit_codes, 1},
         {"server_frame_limit", test_server_frame_limit, 1},
+        {"auth_token", test_auth_token, 1},
         {"reconnect_after_idle_close", test_reconnect_after_idle_close, 1},
         {"server_drain", test_server_drain, 1},
     };
