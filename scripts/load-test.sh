@@ -16,7 +16,8 @@ image=${LOAD_IMAGE:-../shared/data/detection/demo_smahesh29/man1.jpg}
 ulimit -n 8192
 work=$(mktemp -d /tmp/facerpc-load-XXXXXX)
 trap 'kill "$server" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
-"$bin" serve --unix "$work/s.sock" --tcp 127.0.0.1:0 --models "$models" --max-connections 2048 \
+# Queue room for every connection: a closed loop of 1,000 callers must not be shed (RESOURCE_EXHAUSTED).
+"$bin" serve --unix "$work/s.sock" --tcp 127.0.0.1:0 --models "$models" --max-connections 2048 --max-queued-calls 2048 \
   --log-level warning > "$work/serve.out" 2> "$work/serve.err" &
 server=$!
 for _ in $(seq 1 200); do grep -q "listening on tcp:" "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
@@ -26,7 +27,7 @@ for _ in $(seq 1 300); do "$bin" health --unix "$work/s.sock" --service age >/de
 status=0
 for target in "--unix $work/s.sock" "--tcp $tcp"; do
   # shellcheck disable=SC2086
-  "$bin" load $target --conns 1000 --seconds "$seconds" --warmup 10 --image "$image" --predict-share 0.1 \
+  "$bin" load $target --conns 1000 --seconds "$seconds" --warmup 30 --image "$image" --predict-share 0.1 \
     --pid "$server" --max-rss-growth 10 || status=1
 done
 exit $status

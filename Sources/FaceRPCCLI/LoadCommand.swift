@@ -35,7 +35,7 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Fraction of calls that are Predict (the rest are Health), 0...1.") var predictShare = 0.2
     @Flag(help: "Send Predict images as face crops (no detection).") var faceCrop = false
     @Option(help: "Server process id whose resident memory to sample.") var pid: Int32?
-    @Option(help: "Largest allowed RSS growth from the end of the warm-up to the end, in percent.") var maxRssGrowth = 10.0
+    @Option(help: "Largest allowed RSS growth, median of the last 10 samples over the first 10 (after the warm-up), in percent.") var maxRssGrowth = 10.0
     @Option(help: "Per-call deadline in seconds.") var callTimeout = 60.0
 
     func validate() throws {
@@ -147,14 +147,20 @@ struct LoadCommand: AsyncParsableCommand {
             methods[method] = ["calls": sorted.count, "p50_ms": q(0.5), "p99_ms": q(0.99), "max_ms": sorted.last ?? 0]
         }
         let errorCount = s.errors.values.reduce(0, +)
-        let warm = rss.dropFirst(min(2, rss.count)).first ?? 0
-        let growth = warm > 0 ? Double((rss.last ?? warm) - warm) / Double(warm) * 100 : 0
+        // Medians of the first and the last ten samples: single samples swing with the allocator's free lists.
+        func median(_ values: ArraySlice<Int>) -> Double {
+            let sorted = values.sorted()
+            return sorted.isEmpty ? 0 : Double(sorted[sorted.count / 2])
+        }
+        let early = median(rss.prefix(10)), late = median(rss.suffix(10))
+        let growth = early > 0 ? (late - early) / early * 100 : 0
         let report: [String: Any] = [
             "endpoint": "\(try address.endpoint())", "connections": conns, "seconds": measured,
             "elapsed_seconds": (ContinuousClock.now - started).inSeconds,
             "calls": total, "calls_per_second": Double(total) / measured, "methods": methods,
             "errors": s.errors, "first_errors": s.firstErrors,
             "rss_mb": rss.map { Double($0) / 1_048_576 }, "rss_growth_percent": growth,
+            "rss_first10_median_mb": early / 1_048_576, "rss_last10_median_mb": late / 1_048_576,
         ]
         let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
