@@ -75,7 +75,7 @@ SANITIZE_FILTER ?=
 sanitize-%: setup-test
 	$(SWIFT) build --build-tests -c release -Xswiftc -enable-testing --sanitize=$* --scratch-path .build-$*
 	PATH="$(CURDIR)/.venv/bin:$$PATH" FACERPC_MODELS_DIR="$(CURDIR)/models" FACERPC_BIN="$(CURDIR)/.build-$*/release/facerpc" \
-	  TSAN_OPTIONS="halt_on_error=1" ASAN_OPTIONS="detect_leaks=0" \
+	  TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/scripts/tsan.supp" ASAN_OPTIONS="detect_leaks=0" \
 	  $(SWIFT) test --skip-build --no-parallel -c release -Xswiftc -enable-testing --sanitize=$* --scratch-path .build-$* \
 	  $(if $(SANITIZE_FILTER),--filter "$(SANITIZE_FILTER)")
 

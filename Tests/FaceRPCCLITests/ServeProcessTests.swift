@@ -122,13 +122,21 @@ import Testing
     @Test func sigtermDrainsCallsInFlight() async throws {
         let server = try ServeProcess()
         defer { server.stop() }
-        let connection = try await FaceRPCConnection.connect(to: server.tcp)
-        let calls = (0..<8).map { id in
-            Task { try await connection.unary(method: Methods.debugSleep, request: SleepRequest(millis: 800, echo: [UInt8(id)]).serializedBytes()) }
+        // Under load: 4 connections (Unix and TCP) with 16 calls in flight each when SIGTERM lands.
+        var connections: [FaceRPCConnection] = []
+        for index in 0..<4 {
+            connections.append(try await FaceRPCConnection.connect(to: index % 2 == 0 ? server.tcp : .unixPath(server.unixPath)))
+        }
+        let calls = (0..<64).map { id in
+            Task { [connection = connections[id % 4]] in
+                try await connection.unary(method: Methods.debugSleep,
+                                           request: SleepRequest(millis: UInt32(600 + id * 5), echo: [UInt8(id)]).serializedBytes())
+            }
         }
         try await Task.sleep(for: .milliseconds(200))
         kill(server.process.processIdentifier, SIGTERM)
         try await Task.sleep(for: .milliseconds(100))
+        let connection = connections[0]
         #expect(try await connection.checkHealth() == .notServing)
         for (id, call) in calls.enumerated() {
             let reply = try await call.value
