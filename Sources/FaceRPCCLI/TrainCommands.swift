@@ -13,7 +13,7 @@ struct TrainCommand: AsyncParsableCommand {
         Options left out take the seed trainer's defaults (docs/TRAINING.md). --data is a \
         path under the server's --data-root: a CSV (path,age,gender), a folder of \
         UTKFace-style files, or class folders. Prints the job id alone on the last line; \
-        with --follow it first shows live progress and exits 1 unless the job succeeds.
+        with --follow it first shows live progress and exits 1 unless the job succeeds. Exit status 2 means the server could not be reached, 1 that it refused the call.
         """
     )
 
@@ -123,7 +123,7 @@ struct TrainCommand: AsyncParsableCommand {
                 method: Methods.trainStart, request: request.serializedBytes(), timeout: .seconds(60)))
         } catch {
             FileHandle.standardError.write(Data("error: \(endpoint): \(error)\n".utf8))
-            throw ExitCode(2)
+            throw ExitCode(TrainingWatch.exitCode(for: error))
         }
         var final = status
         if follow {
@@ -174,7 +174,7 @@ struct TrainStatusCommand: AsyncParsableCommand {
             throw error
         } catch {
             FileHandle.standardError.write(Data("error: \(endpoint): \(error)\n".utf8))
-            throw ExitCode(2)
+            throw ExitCode(TrainingWatch.exitCode(for: error))
         }
     }
 }
@@ -208,7 +208,7 @@ struct TrainReportCommand: AsyncParsableCommand {
             await connection.close()
         } catch {
             FileHandle.standardError.write(Data("error: \(endpoint): \(error)\n".utf8))
-            throw ExitCode(2)
+            throw ExitCode(TrainingWatch.exitCode(for: error))
         }
         if json {
             print(TrainingReportFormat.json(report))
@@ -258,6 +258,12 @@ enum TrainingWatch {
         if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
         if !json { FileHandle.standardError.write(Data((summary(last) + "\n").utf8)) }
         return last
+    }
+
+    /// As `facerpc predict`: 2 when the server cannot be reached, 1 when it answered with an error.
+    static func exitCode(for error: any Error) -> Int32 {
+        guard let rpc = error as? RPCError else { return 1 }
+        return rpc.code == .unavailable ? 2 : 1
     }
 
     static func stateName(_ state: TrainState) -> String {

@@ -271,5 +271,8 @@ struct TrainingProcessTests {
         let missing = await #expect(throws: RPCError.self) { _ = try await status(connection, "") }
         #expect(missing?.code == .notFound)
         await connection.close()
+        // The CLI: 1 when the server refuses, 2 when there is no server.
+        #expect(try ServeProcessTests.cli(["train-status", "--unix", server.unixPath]).code == 1)
+        #expect(try ServeProcessTests.cli(["train-status", "--unix", server.folder + "/nothing.sock"]).code == 2)
     }
 }
