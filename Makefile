@@ -16,7 +16,7 @@ TEST_FLAGS := $(RELEASE_FLAGS) -Xswiftc -enable-testing --scratch-path $(TEST_SC
 TEST_BIN := $(CURDIR)/$(TEST_SCRATCH)/release/facerpc
 TEST_ENV := PATH="$(CURDIR)/.venv/bin:$$PATH" FACERPC_MODELS_DIR="$(CURDIR)/models" FACERPC_BIN="$(TEST_BIN)"
 
-.PHONY: serve test setup setup-test build build-tests check-generated swift-test clients-test fuzz-replay fuzz-build fuzz fuzz-smoke bench clean failover-test bench-rpc load-test
+.PHONY: serve test setup setup-test build build-tests check-generated swift-test clients-test fuzz-seeds fuzz-replay fuzz-build fuzz fuzz-smoke bench clean failover-test bench-rpc load-test
 
 serve: setup build
 	exec .build/release/facerpc serve --models models $(SERVE_ARGS)
@@ -47,8 +47,14 @@ clients-test: build-tests
 
 # The fuzz targets built as plain programs replay the committed seeds and crash regressions.
 FUZZ_TARGETS := wire jpeg onnx checkpoint
-fuzz-replay: build-tests
-	for t in $(FUZZ_TARGETS); do $(TEST_SCRATCH)/release/fuzz-$$t Fuzz/Corpus/$$t Fuzz/Regressions/$$t || exit 1; done
+# Seeds: committed ones in Fuzz/Corpus, generated ones (the ONNX models, never committed) in .build-fuzz/seeds.
+fuzz-seeds: setup-test
+	.venv/bin/python Fuzz/make-seeds.py --generated .build-fuzz/seeds
+
+fuzz-replay: build-tests fuzz-seeds
+	for t in $(FUZZ_TARGETS); do \
+	  $(TEST_SCRATCH)/release/fuzz-$$t $$(ls -d Fuzz/Corpus/$$t .build-fuzz/seeds/$$t 2>/dev/null) Fuzz/Regressions/$$t || exit 1; \
+	done
 
 # libFuzzer + AddressSanitizer builds of the same targets, in their own folder.
 FUZZ_FLAGS := -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -DFUZZING \
@@ -58,12 +64,12 @@ fuzz-build:
 
 # make fuzz SECONDS=600: every target for SECONDS each (default 60).
 SECONDS ?= 60
-fuzz: setup-test fuzz-build
+fuzz: setup-test fuzz-build fuzz-seeds
 	scripts/fuzz.sh $(SECONDS)
 
 # A short fuzzing run of every target, part of make test.
 FUZZ_SMOKE_SECONDS ?= 15
-fuzz-smoke: fuzz-build
+fuzz-smoke: fuzz-build fuzz-seeds
 	scripts/fuzz.sh $(FUZZ_SMOKE_SECONDS)
 
 

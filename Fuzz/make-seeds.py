@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
-"""Writes the committed seed corpora under Fuzz/Corpus/ (run from the repo root
-with the project's .venv: numpy, onnx, protobuf). Deterministic: rerunning
-rewrites the same bytes. The fuzzers grow their own working copies under
-.build-fuzz/; only these seeds and crash regressions are committed."""
+"""Writes the fuzz targets' seed corpora (run with the project's .venv: numpy,
+onnx, protobuf). Deterministic: rerunning rewrites the same bytes.
+
+    Fuzz/make-seeds.py                    the committed seeds: Fuzz/Corpus/{wire,jpeg,checkpoint}
+    Fuzz/make-seeds.py --generated DIR    the ONNX seeds, DIR/onnx (make fuzz-seeds: .build-fuzz/seeds)
+
+ONNX seeds are small generated models, and no model file is ever committed, so
+they are built where the fuzzers run instead. The fuzzers grow their own
+working copies under .build-fuzz/; only seeds and crash regressions are committed."""
 
 import hashlib
 import io
@@ -33,8 +38,8 @@ def request(call_id: int, method: str, payload: bytes, **extra) -> bytes:
     return frame(env.SerializeToString())
 
 
-def write(folder: str, name: str, data: bytes) -> None:
-    path = CORPUS / folder / name
+def write(folder: str, name: str, data: bytes, root: pathlib.Path = CORPUS) -> None:
+    path = root / folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
 
@@ -64,7 +69,7 @@ def jpeg() -> None:
         write("jpeg", name, (fixtures / name).read_bytes())
 
 
-def onnx_models() -> None:
+def onnx_models(root: pathlib.Path) -> None:
     rng = np.random.default_rng(1)
     def init(name, *shape):
         return numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
@@ -81,7 +86,7 @@ def onnx_models() -> None:
                               [init("w1", 4, 3, 3, 3), init("b1", 4), init("w2", 2, 64), init("b2", 2)])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
-    write("onnx", "conv-pool-gemm.onnx", model.SerializeToString())
+    write("onnx", "conv-pool-gemm.onnx", model.SerializeToString(), root)
     nodes2 = [
         helper.make_node("Pad", ["x", "pads"], ["p"], mode="constant"),
         helper.make_node("AveragePool", ["p"], ["a"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1),
@@ -95,7 +100,7 @@ def onnx_models() -> None:
                                 init("s", 1, 2, 1, 1), init("t", 1, 2, 1, 1)])
     model2 = helper.make_model(graph2, opset_imports=[helper.make_opsetid("", 13)])
     model2.ir_version = 8
-    write("onnx", "pad-avgpool-affine.onnx", model2.SerializeToString())
+    write("onnx", "pad-avgpool-affine.onnx", model2.SerializeToString(), root)
 
 
 def checkpoint() -> None:
@@ -117,7 +122,15 @@ def checkpoint() -> None:
 
 
 if __name__ == "__main__":
-    if CORPUS.exists():
-        shutil.rmtree(CORPUS)
-    wire(); jpeg(); onnx_models(); checkpoint()
-    print("seeds written under", CORPUS)
+    if len(sys.argv) == 3 and sys.argv[1] == "--generated":
+        root = pathlib.Path(sys.argv[2])
+        shutil.rmtree(root / "onnx", ignore_errors=True)
+        onnx_models(root)
+        print("generated seeds written under", root)
+    elif len(sys.argv) == 1:
+        for folder in ("wire", "jpeg", "checkpoint"):
+            shutil.rmtree(CORPUS / folder, ignore_errors=True)
+        wire(); jpeg(); checkpoint()
+        print("seeds written under", CORPUS)
+    else:
+        sys.exit(__doc__)

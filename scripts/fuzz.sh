@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target for SECONDS seconds each (default 60), starting
-# from the committed seeds (Fuzz/Corpus/<target>) and the crash regressions
-# (Fuzz/Regressions/<target>), and prints executions and coverage per target.
-#   scripts/fuzz.sh [SECONDS] [TARGET...]      (after `make fuzz-build`)
+# from the committed seeds (Fuzz/Corpus/<target>), the generated ones
+# (.build-fuzz/seeds/<target>: the ONNX models, which are never committed) and
+# the crash regressions (Fuzz/Regressions/<target>), and prints executions and
+# coverage per target.
+#   scripts/fuzz.sh [SECONDS] [TARGET...]      (after `make fuzz-build fuzz-seeds`)
 # A crash leaves its input in .build-fuzz/artifacts/<target>/; fix the bug, then
 # commit the input under Fuzz/Regressions/<target>/ so `make test` replays it.
 set -euo pipefail
@@ -19,7 +21,9 @@ for t in $targets; do
   mkdir -p "$work" ".build-fuzz/artifacts/$t"
   echo "== fuzz-$t for ${seconds}s"
   # ASan's leak checker at exit is not meaningful for a fuzzer killed on a timer.
-  if ! ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 "$bin" "$work" "Fuzz/Corpus/$t" "Fuzz/Regressions/$t" \
+  seeds=$(ls -d "Fuzz/Corpus/$t" ".build-fuzz/seeds/$t" 2>/dev/null)
+  # shellcheck disable=SC2086
+  if ! ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 "$bin" "$work" $seeds "Fuzz/Regressions/$t" \
       -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len=65536 \
       -artifact_prefix=".build-fuzz/artifacts/$t/" -print_final_stats=1 2> ".build-fuzz/fuzz-$t.log"; then
     status=1
