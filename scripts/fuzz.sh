@@ -21,7 +21,7 @@ for t in $targets; do
   mkdir -p "$work" ".build-fuzz/artifacts/$t"
   echo "== fuzz-$t for ${seconds}s"
   # ASan's leak checker at exit is not meaningful for a fuzzer killed on a timer.
-  seeds=$(ls -d "Fuzz/Corpus/$t" ".build-fuzz/seeds/$t" 2>/dev/null)
+  seeds=$(ls -d "Fuzz/Corpus/$t" ".build-fuzz/seeds/$t" 2>/dev/null || true)
   # shellcheck disable=SC2086
   if ! ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 "$bin" "$work" $seeds "Fuzz/Regressions/$t" \
       -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len=65536 \
