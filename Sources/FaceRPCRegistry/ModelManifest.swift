@@ -1,3 +1,4 @@
+import FaceRPCCore
 import Foundation
 
 /// What a model predicts.
@@ -281,24 +282,16 @@ public struct ModelManifest: Codable, Sendable, Equatable {
 
     /// Lower-case letters, digits, `-`, `_`, `.`; starts with a letter or digit.
     public static func isValidName(_ name: String) -> Bool {
-        let bytes = Array(name.utf8)
-        guard (1...Limits.maxNameLength).contains(bytes.count) else { return false }
-        func isLowerAlnum(_ b: UInt8) -> Bool { (0x61...0x7a).contains(b) || (0x30...0x39).contains(b) }
-        return isLowerAlnum(bytes[0]) && bytes.allSatisfy { isLowerAlnum($0) || $0 == 0x2d || $0 == 0x5f || $0 == 0x2e }
+        FolderNames.isModelName(name, maxBytes: Limits.maxNameLength)
     }
 
     /// A version is also a folder name under `versions/`, hence no `.`/`..`.
     public static func isValidVersion(_ version: String) -> Bool {
-        isIdentifier(version) && version != "." && !version.contains("..")
+        FolderNames.isPathSafeIdentifier(version, maxBytes: Limits.maxIdentifierLength)
     }
 
     static func isIdentifier(_ s: String) -> Bool {
-        let bytes = Array(s.utf8)
-        guard (1...Limits.maxIdentifierLength).contains(bytes.count) else { return false }
-        return bytes.allSatisfy {
-            (0x61...0x7a).contains($0) || (0x41...0x5a).contains($0) || (0x30...0x39).contains($0)
-                || $0 == 0x2d || $0 == 0x5f || $0 == 0x2e
-        }
+        FolderNames.isIdentifier(s, maxBytes: Limits.maxIdentifierLength)
     }
 
     static func isValidFileName(_ s: String) -> Bool {

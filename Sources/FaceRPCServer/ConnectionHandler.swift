@@ -212,7 +212,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
                    message: "call_id \(callID) reused while that call is in flight; the new call was dropped", context: context)
             return
         }
-        if requiresToken, let token = state.authToken, !token.isPresented(in: request.metadata.map { MetadataItem(key: $0.key, value: $0.value) }) {
+        if requiresToken, let token = state.authToken,
+           !token.accepts(authorization: request.metadata.last { $0.key.lowercased() == AuthToken.metadataKey }?.value) {
             finish(callID: callID, method: method, started: started, code: .unauthenticated,
                    message: "missing or wrong token: send metadata 'authorization: Bearer <token>'", context: context)
             return

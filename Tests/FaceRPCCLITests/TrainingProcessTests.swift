@@ -156,6 +156,8 @@ struct TrainingProcessTests {
         let text = try ServeProcessTests.cli(["train-report", "--unix", server.unixPath, started.jobID, "--plot", plot])
         #expect(text.code == 0)
         #expect(text.output.contains("precision") && text.output.contains("confusion matrix") && text.output.contains("female"))
+        #expect(text.output.contains("male") && text.output.contains("accuracy") && text.output.contains("baseline"))
+        #expect(!text.output.contains("one-off"), "one-off accuracy is for age only")
         let svg = try String(contentsOfFile: plot, encoding: .utf8)
         #expect(svg.hasPrefix("<svg") && svg.contains("<polyline"))
 

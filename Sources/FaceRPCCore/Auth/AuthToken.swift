@@ -56,11 +56,11 @@ public struct AuthToken: Sendable {
     /// The metadata a client sends.
     public var metadata: MetadataItem { .bearer(String(decoding: secret, as: UTF8.self)) }
 
-    /// True when `metadata` carries exactly this token. Takes the same time
-    /// for every wrong token of a given length, so timing does not reveal how
-    /// many leading bytes were right.
-    public func isPresented(in metadata: [MetadataItem]) -> Bool {
-        guard let value = metadata.last(where: { $0.key.lowercased() == Self.metadataKey })?.value else { return false }
+    /// True when an `authorization` value is `Bearer <this token>`. Takes the
+    /// same time for every wrong token of a given length, so timing does not
+    /// reveal how many leading bytes were right.
+    public func accepts(authorization value: String?) -> Bool {
+        guard let value else { return false }
         let presented = Array(value.utf8)
         let prefix = Array(Self.scheme.utf8)
         guard presented.count == prefix.count + secret.count else { return false }

@@ -1,6 +1,7 @@
 /// Classification metrics of one evaluation pass, as Levi & Hassner report
 /// them (exact and one-off accuracy) and as the seed trainer prints them
-/// (scikit-learn's confusion matrix and `classification_report`).
+/// (scikit-learn's confusion matrix and `classification_report`; the text
+/// form is `facerpc train-report`'s, built from the TrainReport message).
 public struct Evaluation: Sendable, Equatable, Codable {
     public struct ClassFigures: Sendable, Equatable, Codable {
         public var label: String
@@ -57,35 +58,5 @@ public struct Evaluation: Sendable, Equatable, Codable {
         }
         macroF1 = k == 0 ? 0 : classes.reduce(0) { $0 + $1.f1 } / Double(k)
         baselineAccuracy = Double(classes.map(\.support).max() ?? 0) / n
-    }
-
-    /// A plain-text report in the layout of scikit-learn's
-    /// `classification_report`, followed by the confusion matrix.
-    public func formatted(oneOff: Bool) -> String {
-        let width = max(12, (labels.map(\.count).max() ?? 0) + 2)
-        func pad(_ s: String, _ w: Int) -> String { String(repeating: " ", count: max(0, w - s.count)) + s }
-        func fixed(_ x: Double) -> String {
-            let scaled = Int((x * 100).rounded())
-            return "\(scaled / 100).\(scaled % 100 < 10 ? "0" : "")\(scaled % 100)"
-        }
-        var out = pad("", width) + pad("precision", 11) + pad("recall", 9) + pad("f1-score", 10) + pad("support", 9) + "\n\n"
-        for c in classes {
-            out += pad(c.label, width) + pad(fixed(c.precision), 11) + pad(fixed(c.recall), 9) + pad(fixed(c.f1), 10)
-                + pad(String(c.support), 9) + "\n"
-        }
-        out += "\n" + pad("accuracy", width) + pad("", 20) + pad(fixed(accuracy), 10) + pad(String(examples), 9) + "\n"
-        let macroP = classes.isEmpty ? 0 : classes.reduce(0) { $0 + $1.precision } / Double(classes.count)
-        let macroR = classes.isEmpty ? 0 : classes.reduce(0) { $0 + $1.recall } / Double(classes.count)
-        out += pad("macro avg", width) + pad(fixed(macroP), 11) + pad(fixed(macroR), 9) + pad(fixed(macroF1), 10)
-            + pad(String(examples), 9) + "\n"
-        if oneOff { out += pad("one-off", width) + pad("", 20) + pad(fixed(oneOffAccuracy), 10) + pad(String(examples), 9) + "\n" }
-        out += pad("baseline", width) + pad("", 20) + pad(fixed(baselineAccuracy), 10) + pad(String(examples), 9) + "\n"
-        out += "\nconfusion matrix (rows: true, columns: predicted)\n"
-        let cell = max(6, (confusion.flatMap { $0 }.max().map { String($0).count } ?? 1) + 2)
-        out += pad("", width) + labels.map { pad($0, max(cell, $0.count + 1)) }.joined() + "\n"
-        for (t, row) in confusion.enumerated() {
-            out += pad(labels[t], width) + row.enumerated().map { pad(String($1), max(cell, labels[$0].count + 1)) }.joined() + "\n"
-        }
-        return out
     }
 }

@@ -20,13 +20,7 @@ enum JobFiles {
     }
 
     /// Job ids are folder names: short, and no path syntax.
-    static func isValidJobID(_ id: String) -> Bool {
-        let bytes = Array(id.utf8)
-        guard (1...64).contains(bytes.count), id != ".", !id.contains("..") else { return false }
-        return bytes.allSatisfy {
-            (0x61...0x7a).contains($0) || (0x41...0x5a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2d || $0 == 0x5f || $0 == 0x2e
-        }
-    }
+    static func isValidJobID(_ id: String) -> Bool { FolderNames.isPathSafeIdentifier(id) }
 
     static func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
         let encoder = JSONEncoder()

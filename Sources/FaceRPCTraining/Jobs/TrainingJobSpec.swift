@@ -1,3 +1,5 @@
+import FaceRPCCore
+
 /// Everything a training job was asked to do, with every default resolved:
 /// what a `TrainRequest` becomes once validated, and what `job.json` keeps so
 /// that a restarted server resumes the same job.
@@ -77,7 +79,7 @@ public struct TrainingJobSpec: Codable, Sendable, Equatable {
         guard checkpointEvery >= 1, checkpointEvery <= Limits.maxSteps else { throw bad("checkpoint_every must be in 1...\(Limits.maxSteps)") }
         guard (1...Limits.maxCheckpointsKept).contains(checkpointsKept) else { throw bad("checkpoints kept must be in 1...\(Limits.maxCheckpointsKept)") }
         guard (1...Limits.maxThreads).contains(threads) else { throw bad("threads must be in 1...\(Limits.maxThreads), got \(threads)") }
-        guard Self.isValidModelName(modelName) else {
+        guard FolderNames.isModelName(modelName) else {
             throw bad("model_name '\(modelName)' must be 1...64 characters of a-z, 0-9, '-', '_', '.', starting with a letter or digit")
         }
         let h = hyperparameters
@@ -93,13 +95,6 @@ public struct TrainingJobSpec: Codable, Sendable, Equatable {
         guard h.dropout.isFinite, h.dropout >= 0, h.dropout < 1 else { throw bad("dropout must be in [0, 1), got \(h.dropout)") }
     }
 
-    /// Registry names: lower-case letters, digits, `-`, `_`, `.`, starting with a letter or digit (as model folders).
-    public static func isValidModelName(_ name: String) -> Bool {
-        let bytes = Array(name.utf8)
-        guard (1...64).contains(bytes.count) else { return false }
-        func alnum(_ b: UInt8) -> Bool { (0x61...0x7a).contains(b) || (0x30...0x39).contains(b) }
-        return alnum(bytes[0]) && bytes.allSatisfy { alnum($0) || $0 == 0x2d || $0 == 0x5f || $0 == 0x2e } && !name.contains("..")
-    }
 }
 
 /// Where a job is.

@@ -140,6 +140,8 @@ struct TrainingRun {
         var averages = RunningAverages()
         var nextBatch = 0
         var trainingSeconds = 0.0
+        let curve = CurveLog(path: directory + "/curve.jsonl")
+        defer { curve.close() }
         let (latest, skipped) = checkpoints.latestValidReportingSkipped()
         for error in skipped {
             logger.warning("checkpoint skipped", metadata: ["job": "\(jobID)", "error": "\(error)"])
@@ -152,7 +154,7 @@ struct TrainingRun {
             trainingSeconds = checkpoint.header.trainingSeconds
             progress.valAccuracy = checkpoint.header.valAccuracy
             progress.checkpoint = relative(path)
-            CurveLog(path: directory + "/curve.jsonl").truncate(after: checkpoint.header.step)
+            curve.truncate(after: checkpoint.header.step)
             logger.info("training job resumed", metadata: ["job": "\(jobID)", "step": "\(checkpoint.header.step)", "checkpoint": "\(path)"])
         }
 
@@ -166,7 +168,6 @@ struct TrainingRun {
         progress.learningRate = spec.hyperparameters.learningRate(atStep: trainer.step)
         publish(progress)
 
-        let curve = CurveLog(path: directory + "/curve.jsonl")
         // A seeded random sample: the file order (sorted names, often by age) would bias it.
         let checkpointSample = SeededShuffle.permutation(count: validation.count, seed: SeededShuffle.mix(spec.seed, 0x76616c))
             .prefix(Limits.checkpointValidationExamples).map { validation[$0] }
@@ -261,7 +262,7 @@ struct TrainingRun {
                 truth.append(Int(batch.labels[i]))
             }
         }
-        let labels = spec.task == .age ? ["0-2", "4-6", "8-12", "15-20", "25-32", "38-43", "48-53", "60-100"] : ["female", "male"]
+        let labels = spec.task == .age ? Dataset.ageBucketLabels : Dataset.genderLabels
         return Evaluation(labels: labels, truth: truth, predicted: predicted)
     }
 
@@ -321,20 +322,28 @@ struct RateEstimator {
     }
 }
 
-/// `curve.jsonl`: appended each step, truncated back to the checkpoint on resume.
-struct CurveLog {
+/// `curve.jsonl`: appended each step through one open handle, truncated back
+/// to the checkpoint on resume.
+final class CurveLog {
     let path: String
+    private var handle: FileHandle?
+
+    init(path: String) { self.path = path }
 
     func append(_ point: CurvePoint) {
         guard var line = try? JSONEncoder().encode(point) else { return }
         line.append(0x0a)
-        if let handle = FileHandle(forWritingAtPath: path) {
-            defer { try? handle.close() }
-            _ = try? handle.seekToEnd()
-            try? handle.write(contentsOf: line)
-        } else {
-            _ = FileManager.default.createFile(atPath: path, contents: line)
+        if handle == nil {
+            if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+            handle = FileHandle(forWritingAtPath: path)
+            _ = try? handle?.seekToEnd()
         }
+        try? handle?.write(contentsOf: line)
+    }
+
+    func close() {
+        try? handle?.close()
+        handle = nil
     }
 
     func read() -> [CurvePoint] {
@@ -346,6 +355,7 @@ struct CurveLog {
 
     /// Drops the points after `step` (written after the checkpoint a resumed run starts from).
     func truncate(after step: Int) {
+        close()
         let kept = read().filter { $0.step <= step }
         var data = Data()
         let encoder = JSONEncoder()

@@ -33,15 +33,4 @@ struct EvaluationTests {
         let none = Evaluation(labels: ["x", "y"], truth: [], predicted: [])
         #expect(none.accuracy == 0 && none.macroF1 == 0)
     }
-
-    @Test("the text report lists every class, the accuracy and the matrix")
-    func formatted() {
-        let e = Evaluation(labels: ["female", "male"], truth: [0, 1, 1, 0], predicted: [0, 1, 0, 0])
-        let text = e.formatted(oneOff: false)
-        #expect(text.contains("female") && text.contains("male"))
-        #expect(text.contains("accuracy") && text.contains("0.75"))
-        #expect(text.contains("confusion matrix"))
-        #expect(!text.contains("one-off"))
-        #expect(e.formatted(oneOff: true).contains("one-off"))
-    }
 }
