@@ -70,6 +70,9 @@ public enum MTCNNLimits {
 /// Thread-safe: `detect` may be called concurrently.
 public final class FaceDetector: Sendable {
     private let pnet: MTCNNNet
+    /// P-net fused for speed; nil (and P-net runs on ``Network``) when the
+    /// stage's graph is not the standard architecture.
+    private let pnetRunner: PNetRunner?
     private let rnet: Network
     private let onet: Network
     let mean: Float
@@ -93,6 +96,7 @@ public final class FaceDetector: Sendable {
         }
         self.threads = min(max(threads, 1), 64)
         pnet = p
+        pnetRunner = PNetRunner(graph: p.graph)
         rnet = try Network(graph: r.graph, threads: self.threads)
         onet = try Network(graph: o.graph, threads: self.threads)
         mean = p.mean
@@ -204,13 +208,8 @@ public final class FaceDetector: Sendable {
     /// capped, NMS 0.5.
     private func levelProposals(_ image: PlanarImage, _ level: (scale: Double, width: Int, height: Int),
                                 threshold: Float, threads: Int) throws -> [CandidateBox] {
-        let input = DetectorResize.area(image, outWidth: level.width, outHeight: level.height)
-        var graph = pnet.graph
-        graph.inputShape = [3, level.height, level.width]
-        // Planning per level is cheap next to running it (P-net has ~7k weights).
-        let net = try Network(graph: graph, threads: threads)
-        let out = try net.run(input.values, batch: 1)
-        let oh = net.outputShape[1], ow = net.outputShape[2], plane = oh * ow
+        let (out, ow, oh) = try runPNet(image, width: level.width, height: level.height, threads: threads)
+        let plane = oh * ow
         var found: [CandidateBox] = []
         for y in 0..<oh {
             for x in 0..<ow {
@@ -230,6 +229,31 @@ public final class FaceDetector: Sendable {
         }
         found = Array(BoxOps.sortedByScore(found).prefix(MTCNNLimits.maxProposalsPerLevel))
         return BoxOps.suppress(found, threshold: 0.5, measure: .union)
+    }
+
+    /// The fused P-net, for tests.
+    var pnetRunnerForTesting: PNetRunner? { pnetRunner }
+
+    /// P-net on `image` area-resized to `width x height`: `[6][oh][ow]`.
+    func runPNet(_ image: PlanarImage, width: Int, height: Int, threads: Int) throws -> (values: [Float], width: Int, height: Int) {
+        if let runner = pnetRunner {
+            let stride = PNetRunner.rowStride(width: width)
+            let level = DetectorResize.area(image, outWidth: width, outHeight: height, rowStride: stride)
+            return level.withUnsafeBufferPointer {
+                runner.run(level: $0.baseAddress!, width: width, height: height, rowStride: stride)
+            }
+        }
+        return try runPNetOnNetwork(DetectorResize.area(image, outWidth: width, outHeight: height), threads: threads)
+    }
+
+    /// P-net on a level through the generic ``Network``: the path for a
+    /// non-standard P-net graph, and the reference ``PNetRunner`` is tested
+    /// against. Plans per level (P-net has ~7k weights).
+    func runPNetOnNetwork(_ level: PlanarImage, threads: Int) throws -> (values: [Float], width: Int, height: Int) {
+        var graph = pnet.graph
+        graph.inputShape = [3, level.height, level.width]
+        let net = try Network(graph: graph, threads: threads)
+        return (try net.run(level.values, batch: 1), net.outputShape[2], net.outputShape[1])
     }
 
     /// R-net on 24x24 patches of the squared proposals: rescored, regressed,

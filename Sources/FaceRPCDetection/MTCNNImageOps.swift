@@ -81,6 +81,15 @@ enum DetectorResize {
     /// Area-resizes a planar image to `outWidth x outHeight` (both >= 1),
     /// rows first (contiguous, vectorises), then columns on the fewer rows.
     static func area(_ image: PlanarImage, outWidth: Int, outHeight: Int) -> PlanarImage {
+        PlanarImage(width: outWidth, height: outHeight,
+                    values: area(image, outWidth: outWidth, outHeight: outHeight, rowStride: outWidth))
+    }
+
+    /// As ``area(_:outWidth:outHeight:)``, stored `[3][outHeight][rowStride]`
+    /// (`rowStride >= outWidth`) with zeros in each row's padding: the layout
+    /// ``PNetRunner`` reads.
+    static func area(_ image: PlanarImage, outWidth: Int, outHeight: Int, rowStride: Int) -> [Float] {
+        precondition(rowStride >= outWidth)
         let w = image.width, h = image.height
         let wy = AreaWeights(inSize: h, outSize: outHeight)
         let wx = AreaWeights(inSize: w, outSize: outWidth)
@@ -100,13 +109,13 @@ enum DetectorResize {
                 }
             }
         }
-        var result = [Float](repeating: 0, count: 3 * outHeight * outWidth)
+        var result = [Float](repeating: 0, count: 3 * outHeight * rowStride)
         rows.withUnsafeBufferPointer { src in
             result.withUnsafeMutableBufferPointer { dst in
                 wx.weights.withUnsafeBufferPointer { weights in
                     for r in 0..<(3 * outHeight) {
                         let row = src.baseAddress! + r * w
-                        let out = dst.baseAddress! + r * outWidth
+                        let out = dst.baseAddress! + r * rowStride
                         for ox in 0..<outWidth {
                             let first = Int(wx.start[ox]), n = Int(wx.count[ox]), off = Int(wx.offset[ox])
                             var sum: Float = 0
@@ -117,7 +126,7 @@ enum DetectorResize {
                 }
             }
         }
-        return PlanarImage(width: outWidth, height: outHeight, values: result)
+        return result
     }
 
     /// Bilinear patches of `size x size` for each box, written NCHW into `batch`

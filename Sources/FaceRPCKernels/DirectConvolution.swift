@@ -1,0 +1,185 @@
+// Direct convolution for layers with few input channels (MTCNN's P-net: 3, 10
+// and 16), where im2col + GEMM spends more time unfolding and padding short
+// reductions than multiplying: each output row is computed straight from the
+// input rows, the reduction over the taps staying in registers.
+
+/// `f32_dconv_prelu_16x16_simd16`: one output row of a stride-1, unpadded
+/// convolution for one block of 16 output channels, then PReLU.
+///
+/// Lanes: 16 output pixels along x. Tile: 16 output channels x 1 vector = 16
+/// separate accumulators. Step: one tap (input channel, ky, kx) per inner
+/// iteration, where one unaligned input load feeds 16 broadcast FMAs; the x loop
+/// advances one vector per iteration.
+///
+/// - Parameters:
+///   - input: the first input row this output row reads, channel 0. Channel `c`,
+///     row `ky` starts at `input + c * inChannelStride + ky * inRowStride`. Every
+///     row must be readable for `roundUp(width, 16) + kernelW - 1` floats: the
+///     last vector computes lanes past `width` from whatever lies there and does
+///     not store them (// leftovers).
+///   - weights: `[inChannels][kernelH][kernelW][16]`, from
+///     ``PackedDirectConvolution``.
+///   - bias, slopes: 16 values each; a slope of 1 makes the PReLU the identity.
+///   - output: channel `j < outChannels` of the row starts at
+///     `output + j * outChannelStride`; `width` values are written to each.
+@inline(__always)
+public func f32_dconv_prelu_16x16_simd16(
+    _ input: UnsafePointer<Float>, _ inChannelStride: Int, _ inRowStride: Int, _ inChannels: Int,
+    _ kernelH: Int, _ kernelW: Int, _ weights: UnsafePointer<Float>,
+    _ bias: UnsafePointer<Float>, _ slopes: UnsafePointer<Float>,
+    _ output: UnsafeMutablePointer<Float>, _ outChannelStride: Int, _ outChannels: Int, _ width: Int
+) {
+    var x = 0
+    while x < width {
+        var c0 = SIMD16<Float>(repeating: bias[0]), c1 = SIMD16<Float>(repeating: bias[1])
+        var c2 = SIMD16<Float>(repeating: bias[2]), c3 = SIMD16<Float>(repeating: bias[3])
+        var c4 = SIMD16<Float>(repeating: bias[4]), c5 = SIMD16<Float>(repeating: bias[5])
+        var c6 = SIMD16<Float>(repeating: bias[6]), c7 = SIMD16<Float>(repeating: bias[7])
+        var c8 = SIMD16<Float>(repeating: bias[8]), c9 = SIMD16<Float>(repeating: bias[9])
+        var c10 = SIMD16<Float>(repeating: bias[10]), c11 = SIMD16<Float>(repeating: bias[11])
+        var c12 = SIMD16<Float>(repeating: bias[12]), c13 = SIMD16<Float>(repeating: bias[13])
+        var c14 = SIMD16<Float>(repeating: bias[14]), c15 = SIMD16<Float>(repeating: bias[15])
+        var w = weights
+        for ic in 0..<inChannels {
+            let plane = input + ic * inChannelStride + x
+            for ky in 0..<kernelH {
+                let row = plane + ky * inRowStride
+                for kx in 0..<kernelW {
+                    let v = SIMD16<Float>(loadFrom: row + kx)
+                    c0 = c0.addingProduct(v, SIMD16(repeating: w[0])); c1 = c1.addingProduct(v, SIMD16(repeating: w[1]))
+                    c2 = c2.addingProduct(v, SIMD16(repeating: w[2])); c3 = c3.addingProduct(v, SIMD16(repeating: w[3]))
+                    c4 = c4.addingProduct(v, SIMD16(repeating: w[4])); c5 = c5.addingProduct(v, SIMD16(repeating: w[5]))
+                    c6 = c6.addingProduct(v, SIMD16(repeating: w[6])); c7 = c7.addingProduct(v, SIMD16(repeating: w[7]))
+                    c8 = c8.addingProduct(v, SIMD16(repeating: w[8])); c9 = c9.addingProduct(v, SIMD16(repeating: w[9]))
+                    c10 = c10.addingProduct(v, SIMD16(repeating: w[10])); c11 = c11.addingProduct(v, SIMD16(repeating: w[11]))
+                    c12 = c12.addingProduct(v, SIMD16(repeating: w[12])); c13 = c13.addingProduct(v, SIMD16(repeating: w[13]))
+                    c14 = c14.addingProduct(v, SIMD16(repeating: w[14])); c15 = c15.addingProduct(v, SIMD16(repeating: w[15]))
+                    w += 16
+                }
+            }
+        }
+        let lanes = min(16, width - x)
+        @inline(__always) func put(_ c: SIMD16<Float>, _ j: Int) {
+            guard j < outChannels else { return }
+            let v = c.replacing(with: c * slopes[j], where: c .< 0)
+            let out = output + j * outChannelStride + x
+            if lanes == 16 {
+                v.store(to: out)
+            } else {
+                // leftovers: the lanes past `width` were computed from padding.
+                for l in 0..<lanes { out[l] = v[l] }
+            }
+        }
+        put(c0, 0); put(c1, 1); put(c2, 2); put(c3, 3); put(c4, 4); put(c5, 5); put(c6, 6); put(c7, 7)
+        put(c8, 8); put(c9, 9); put(c10, 10); put(c11, 11); put(c12, 12); put(c13, 13); put(c14, 14); put(c15, 15)
+        x += 16
+    }
+}
+
+/// `f32_maxpool_2x2s2_simd16`: one output row of a 2x2, stride-2 max pool in
+/// ceil mode (a last odd column or row pools over what exists).
+///
+/// Lanes: 16 outputs per step from 32 inputs of each row, then // leftovers one
+/// output at a time. Swift has no vector shuffle, and both `SIMD32.evenHalf`
+/// and `pointwiseMax` compile to lane-by-lane code through the stack; so each
+/// pair of floats is read as one 64-bit lane and split by truncating or
+/// shifting it (`vpmovqd`), and maxima are a compare and a blend.
+///
+/// - Parameters:
+///   - rowA, rowB: the two input rows (pass the same row twice for a last odd
+///     row); `inWidth` values each.
+///   - output: `(inWidth + 1) / 2` values.
+@inline(__always)
+public func f32_maxpool_2x2s2_simd16(_ rowA: UnsafePointer<Float>, _ rowB: UnsafePointer<Float>, _ inWidth: Int,
+                                     _ output: UnsafeMutablePointer<Float>) {
+    @inline(__always) func maximum(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+        a.replacing(with: b, where: a .< b)
+    }
+    @inline(__always) func pairMaximum(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+        let pairs = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<UInt64>.self)
+        let even = unsafeBitCast(SIMD16<UInt32>(truncatingIfNeeded: pairs), to: SIMD16<Float>.self)
+        let odd = unsafeBitCast(SIMD16<UInt32>(truncatingIfNeeded: pairs &>> 32), to: SIMD16<Float>.self)
+        return maximum(even, odd)
+    }
+    let outWidth = (inWidth + 1) / 2
+    var o = 0
+    while 2 * o + 32 <= inWidth {
+        maximum(pairMaximum(rowA + 2 * o), pairMaximum(rowB + 2 * o)).store(to: output + o)
+        o += 16
+    }
+    // leftovers
+    while o < outWidth {
+        let x0 = 2 * o, x1 = min(2 * o + 1, inWidth - 1)
+        output[o] = max(max(rowA[x0], rowA[x1]), max(rowB[x0], rowB[x1]))
+        o += 1
+    }
+}
+
+/// A stride-1, unpadded convolution with PReLU, packed once for
+/// ``f32_dconv_prelu_16x16_simd16``: output channels in blocks of 16 (the last
+/// block zero-padded), weights `[block][inChannels][kernelH][kernelW][16]`.
+///
+/// Meant for layers with few input channels and wide outputs; the caller owns
+/// the row loop so it can stream rows through several layers (see
+/// ``runRow(input:inChannelStride:inRowStride:output:outChannelStride:width:)``).
+public struct PackedDirectConvolution: Sendable {
+    public let inChannels: Int
+    public let outChannels: Int
+    public let kernelH: Int
+    public let kernelW: Int
+    /// Output channel blocks of 16.
+    public let blocks: Int
+    private let packed: [Float]
+    private let bias: [Float]
+    private let slopes: [Float]
+
+    /// - Parameters:
+    ///   - weights: OIHW, `outChannels * inChannels * kernelH * kernelW` values.
+    ///   - bias: `outChannels` values.
+    ///   - slopes: `outChannels` PReLU slopes, or nil for no activation.
+    /// - Precondition: every count matches and every dimension is positive.
+    public init(inChannels: Int, outChannels: Int, kernelH: Int, kernelW: Int,
+                weights: [Float], bias: [Float], slopes: [Float]?) {
+        precondition(inChannels > 0 && outChannels > 0 && kernelH > 0 && kernelW > 0)
+        precondition(weights.count == outChannels * inChannels * kernelH * kernelW && bias.count == outChannels)
+        precondition(slopes == nil || slopes!.count == outChannels)
+        self.inChannels = inChannels; self.outChannels = outChannels
+        self.kernelH = kernelH; self.kernelW = kernelW
+        blocks = (outChannels + 15) / 16
+        let taps = inChannels * kernelH * kernelW
+        var packed = [Float](repeating: 0, count: blocks * taps * 16)
+        for o in 0..<outChannels {
+            let block = o / 16, lane = o % 16
+            for t in 0..<taps { packed[(block * taps + t) * 16 + lane] = weights[o * taps + t] }
+        }
+        self.packed = packed
+        self.bias = bias + [Float](repeating: 0, count: blocks * 16 - outChannels)
+        self.slopes = (slopes ?? [Float](repeating: 1, count: outChannels)) + [Float](repeating: 1, count: blocks * 16 - outChannels)
+    }
+
+    /// Floats past `width` that every input row must be readable for: the last
+    /// vector reads up to `roundUp(width, 16) + kernelW - 1` floats of a row.
+    public var rowSlack: Int { 15 + kernelW - 1 }
+
+    /// Computes output row `y`'s `width` values for every output channel from
+    /// input rows `y ..< y + kernelH` (`input` points at row `y`, channel 0).
+    /// Each input row must be readable for `width + rowSlack` floats.
+    @inline(__always)
+    public func runRow(input: UnsafePointer<Float>, inChannelStride: Int, inRowStride: Int,
+                       output: UnsafeMutablePointer<Float>, outChannelStride: Int, width: Int) {
+        let taps = inChannels * kernelH * kernelW
+        packed.withUnsafeBufferPointer { w in
+            bias.withUnsafeBufferPointer { b in
+                slopes.withUnsafeBufferPointer { s in
+                    for block in 0..<blocks {
+                        f32_dconv_prelu_16x16_simd16(
+                            input, inChannelStride, inRowStride, inChannels, kernelH, kernelW,
+                            w.baseAddress! + block * taps * 16, b.baseAddress! + block * 16, s.baseAddress! + block * 16,
+                            output + block * 16 * outChannelStride, outChannelStride,
+                            min(16, outChannels - block * 16), width)
+                    }
+                }
+            }
+        }
+    }
+}
