@@ -175,8 +175,9 @@ public final class FaceDetector: Sendable {
         var all: [CandidateBox] = []
         let workers = min(threads, levels.count)
         if workers <= 1 {
-            for level in levels {
-                all += try levelProposals(image, level, threshold: threshold, threads: threads)
+            let outputs = try runPNet(image, levels: levels, threads: threads)
+            for (level, out) in zip(levels, outputs) {
+                all += levelProposals(out, scale: level.scale, threshold: threshold)
             }
         } else {
             // Levels are independent and mostly too small to split well across
@@ -193,8 +194,14 @@ public final class FaceDetector: Sendable {
             let results = LevelResults(count: levels.count)
             let plan = assignment, chosen = levels
             DispatchQueue.concurrentPerform(iterations: workers) { w in
-                for i in plan[w] {
-                    results.set(i, Result { try levelProposals(image, chosen[i], threshold: threshold, threads: 1) })
+                let mine = plan[w].map { chosen[$0] }
+                do {
+                    let outputs = try runPNet(image, levels: mine, threads: 1)
+                    for (i, out) in zip(plan[w], outputs) {
+                        results.set(i, .success(levelProposals(out, scale: chosen[i].scale, threshold: threshold)))
+                    }
+                } catch {
+                    for i in plan[w] { results.set(i, .failure(error)) }
                 }
             }
             // Concatenated in level order, as the sequential path does.
@@ -206,9 +213,9 @@ public final class FaceDetector: Sendable {
 
     /// One pyramid level through P-net: boxes above `threshold`, sorted,
     /// capped, NMS 0.5.
-    private func levelProposals(_ image: PlanarImage, _ level: (scale: Double, width: Int, height: Int),
-                                threshold: Float, threads: Int) throws -> [CandidateBox] {
-        let (out, ow, oh) = try runPNet(image, width: level.width, height: level.height, threads: threads)
+    private func levelProposals(_ pnetOutput: (values: [Float], width: Int, height: Int), scale: Double,
+                                threshold: Float) -> [CandidateBox] {
+        let (out, ow, oh) = pnetOutput
         let plane = oh * ow
         var found: [CandidateBox] = []
         for y in 0..<oh {
@@ -220,10 +227,10 @@ public final class FaceDetector: Sendable {
                 let left = Double(2 * x + 1), top = Double(2 * y + 1)
                 let right = Double(2 * x + 12), bottom = Double(2 * y + 12)
                 found.append(CandidateBox(
-                    x1: (left + Double(out[i]) * 11) / level.scale,
-                    y1: (top + Double(out[plane + i]) * 11) / level.scale,
-                    x2: (right + Double(out[2 * plane + i]) * 11) / level.scale,
-                    y2: (bottom + Double(out[3 * plane + i]) * 11) / level.scale,
+                    x1: (left + Double(out[i]) * 11) / scale,
+                    y1: (top + Double(out[plane + i]) * 11) / scale,
+                    x2: (right + Double(out[2 * plane + i]) * 11) / scale,
+                    y2: (bottom + Double(out[3 * plane + i]) * 11) / scale,
                     score: score))
             }
         }
@@ -234,16 +241,23 @@ public final class FaceDetector: Sendable {
     /// The fused P-net, for tests.
     var pnetRunnerForTesting: PNetRunner? { pnetRunner }
 
-    /// P-net on `image` area-resized to `width x height`: `[6][oh][ow]`.
-    func runPNet(_ image: PlanarImage, width: Int, height: Int, threads: Int) throws -> (values: [Float], width: Int, height: Int) {
-        if let runner = pnetRunner {
-            let stride = PNetRunner.rowStride(width: width)
-            let level = DetectorResize.area(image, outWidth: width, outHeight: height, rowStride: stride)
-            return level.withUnsafeBufferPointer {
-                runner.run(level: $0.baseAddress!, width: width, height: height, rowStride: stride)
+    /// P-net on `image` area-resized to each level's size: `[6][oh][ow]` each.
+    /// The fused runner gets all its levels from one sweep over the image.
+    func runPNet(_ image: PlanarImage, levels: [(scale: Double, width: Int, height: Int)],
+                 threads: Int) throws -> [(values: [Float], width: Int, height: Int)] {
+        guard let runner = pnetRunner else {
+            return try levels.map {
+                try runPNetOnNetwork(DetectorResize.area(image, outWidth: $0.width, outHeight: $0.height), threads: threads)
             }
         }
-        return try runPNetOnNetwork(DetectorResize.area(image, outWidth: width, outHeight: height), threads: threads)
+        let resized = DetectorResize.areaPyramid(image, sizes: levels.map { ($0.width, $0.height) },
+                                                 rowStride: PNetRunner.rowStride(width:))
+        return zip(levels, resized).map { level, values in
+            values.withUnsafeBufferPointer {
+                runner.run(level: $0.baseAddress!, width: level.width, height: level.height,
+                           rowStride: PNetRunner.rowStride(width: level.width))
+            }
+        }
     }
 
     /// P-net on a level through the generic ``Network``: the path for a

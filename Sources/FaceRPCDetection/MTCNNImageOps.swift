@@ -129,6 +129,41 @@ enum DetectorResize {
         return result
     }
 
+    /// Several area-resized levels of one image in a single sweep over its
+    /// rows, each stored as ``area(_:outWidth:outHeight:rowStride:)`` stores it
+    /// and bit-identical to it.
+    ///
+    /// Resizing level by level reads the whole image once per level (a 3-MP
+    /// photo is 37 MB of floats, past the cache, and the pyramid has a dozen
+    /// levels, most of them tiny). Here each source row is read once while it
+    /// is in cache and added into the few open output rows of every level; an
+    /// output row is resized horizontally as soon as its last source row is in.
+    /// The additions happen in the same order as in the level-by-level
+    /// resize, so the results are the same bits.
+    ///
+    /// - Parameters:
+    ///   - sizes: each level's `width x height` (both >= 1).
+    ///   - rowStride: the row stride to store a level of a given width with.
+    static func areaPyramid(_ image: PlanarImage, sizes: [(width: Int, height: Int)],
+                            rowStride: (Int) -> Int) -> [[Float]] {
+        let w = image.width, h = image.height
+        // Horizontal taps are read up to `maxTaps` past a span's start; the
+        // accumulator rows carry that many zeros of slack.
+        let slack = 8
+        var levels = sizes.map { size in
+            PyramidLevel(inWidth: w, inHeight: h, outWidth: size.width, outHeight: size.height,
+                         rowStride: rowStride(size.width), slack: slack)
+        }
+        image.values.withUnsafeBufferPointer { src in
+            for y in 0..<h {
+                for i in levels.indices {
+                    levels[i].add(sourceRow: y, from: src.baseAddress!, width: w, height: h)
+                }
+            }
+        }
+        return levels.map(\.output)
+    }
+
     /// Bilinear patches of `size x size` for each box, written NCHW into `batch`
     /// starting at `batch[0]` (`boxes.count * 3 * size * size` floats).
     ///
@@ -176,6 +211,127 @@ enum DetectorResize {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// One level of ``DetectorResize/areaPyramid(_:sizes:rowStride:)``: its
+/// weights, its open output rows (a ring of accumulator rows, 3 channels each)
+/// and its output.
+private struct PyramidLevel {
+    let outWidth: Int
+    let outHeight: Int
+    let rowStride: Int
+    let wy: AreaWeights
+    let wx: AreaWeights
+    /// Horizontal taps when every span has at most 4 (any downscale by less
+    /// than 3): `[tap][outWidth]`, zero past a span's end, for a branch-free
+    /// loop. Empty otherwise.
+    let taps: [[Float]]
+    /// Accumulator rows: `ring` slots of `[3][accumulatorWidth]`.
+    var accumulators: [Float]
+    let accumulatorWidth: Int
+    let ring: Int
+    /// First output row not yet finished.
+    var nextRow = 0
+    var output: [Float]
+
+    init(inWidth: Int, inHeight: Int, outWidth: Int, outHeight: Int, rowStride: Int, slack: Int) {
+        precondition(rowStride >= outWidth)
+        self.outWidth = outWidth; self.outHeight = outHeight; self.rowStride = rowStride
+        wy = AreaWeights(inSize: inHeight, outSize: outHeight)
+        wx = AreaWeights(inSize: inWidth, outSize: outWidth)
+        let maxTaps = Int(wx.count.max() ?? 0)
+        if maxTaps <= 4 {
+            var taps = [[Float]](repeating: [Float](repeating: 0, count: outWidth), count: 4)
+            for o in 0..<outWidth {
+                for k in 0..<Int(wx.count[o]) { taps[k][o] = wx.weights[Int(wx.offset[o]) + k] }
+            }
+            self.taps = taps
+        } else {
+            taps = []
+        }
+        // The most output rows open at once: those whose span starts before
+        // an earlier open row's span ends.
+        var ring = 1
+        for o in 0..<outHeight {
+            let end = Int(wy.start[o] + wy.count[o])
+            var open = 1
+            while o + open < outHeight && Int(wy.start[o + open]) < end { open += 1 }
+            ring = max(ring, open)
+        }
+        self.ring = ring
+        accumulatorWidth = inWidth + slack
+        accumulators = [Float](repeating: 0, count: ring * 3 * accumulatorWidth)
+        output = [Float](repeating: 0, count: 3 * outHeight * rowStride)
+    }
+
+    /// Adds source row `y` (all 3 channels) into every open output row that
+    /// spans it, and finishes the rows whose span ends at `y`.
+    mutating func add(sourceRow y: Int, from src: UnsafePointer<Float>, width w: Int, height h: Int) {
+        var o = nextRow
+        while o < outHeight, Int(wy.start[o]) <= y {
+            let first = Int(wy.start[o]), n = Int(wy.count[o])
+            if y < first + n {
+                let weight = wy.weights[Int(wy.offset[o]) + y - first]
+                let slot = (o % ring) * 3 * accumulatorWidth
+                accumulators.withUnsafeMutableBufferPointer { acc in
+                    for c in 0..<3 {
+                        let out = acc.baseAddress! + slot + c * accumulatorWidth
+                        let row = src + (c * h + y) * w
+                        for x in 0..<w { out[x] += weight * row[x] }
+                    }
+                }
+                if y == first + n - 1 {
+                    finish(row: o, slot: slot, width: w)
+                    if o == nextRow { nextRow += 1 }
+                }
+            }
+            o += 1
+        }
+        // Rows finished out of order (never for area spans, whose ends only
+        // grow) would leave nextRow behind; skip past any already done.
+        while nextRow < outHeight, Int(wy.start[nextRow] + wy.count[nextRow]) - 1 < y { nextRow += 1 }
+    }
+
+    /// Resizes output row `o` horizontally into the output, then clears its slot.
+    private mutating func finish(row o: Int, slot: Int, width w: Int) {
+        let outWidth = outWidth, rowStride = rowStride, outHeight = outHeight
+        let accumulatorWidth = accumulatorWidth
+        accumulators.withUnsafeMutableBufferPointer { acc in
+            output.withUnsafeMutableBufferPointer { dst in
+                for c in 0..<3 {
+                    let row = acc.baseAddress! + slot + c * accumulatorWidth
+                    let out = dst.baseAddress! + (c * outHeight + o) * rowStride
+                    if taps.count == 4 {
+                        taps[0].withUnsafeBufferPointer { t0 in taps[1].withUnsafeBufferPointer { t1 in
+                        taps[2].withUnsafeBufferPointer { t2 in taps[3].withUnsafeBufferPointer { t3 in
+                        wx.start.withUnsafeBufferPointer { start in
+                            for ox in 0..<outWidth {
+                                let f = Int(start[ox])
+                                // Same additions, in the same order, as the
+                                // variable-length loop below; the padded taps add 0.
+                                var sum: Float = 0
+                                sum += t0[ox] * row[f]
+                                sum += t1[ox] * row[f + 1]
+                                sum += t2[ox] * row[f + 2]
+                                sum += t3[ox] * row[f + 3]
+                                out[ox] = sum
+                            }
+                        }}}}}
+                    } else {
+                        wx.weights.withUnsafeBufferPointer { weights in
+                            for ox in 0..<outWidth {
+                                let first = Int(wx.start[ox]), n = Int(wx.count[ox]), off = Int(wx.offset[ox])
+                                var sum: Float = 0
+                                for k in 0..<n { sum += weights[off + k] * row[first + k] }
+                                out[ox] = sum
+                            }
+                        }
+                    }
+                    for x in 0..<w { row[x] = 0 }
                 }
             }
         }

@@ -59,6 +59,30 @@ import Testing
         #expect(abs(small.values[2 * 4 + 3] - 212.5) < 1e-5)
     }
 
+    @Test("the one-sweep pyramid is bit-identical to resizing level by level",
+          arguments: [(97, 61), (200, 133), (31, 12), (12, 40)])
+    func pyramidSweepMatchesLevelByLevel(width: Int, height: Int) {
+        var values = [Float](repeating: 0, count: 3 * width * height)
+        var state: UInt32 = 7
+        for i in values.indices {
+            state = state &* 1_664_525 &+ 1_013_904_223
+            values[i] = Float(state >> 8) / Float(1 << 24) * 2 - 1
+        }
+        let image = PlanarImage(width: width, height: height, values: values)
+        // Downscales by less and more than 3 (4-tap and general horizontal
+        // loops), an upscale, a 1-pixel side and the image's own size.
+        let sizes = [(width * 3 / 5, height * 3 / 5), (width / 4 + 1, height / 5 + 1), (width * 2, height + 3),
+                     (1, height / 2 + 1), (width, height), (width / 2 + 1, 1)]
+        let stride = { (w: Int) in w + 5 }
+        let swept = DetectorResize.areaPyramid(image, sizes: sizes, rowStride: stride)
+        #expect(swept.count == sizes.count)
+        for (size, got) in zip(sizes, swept) {
+            let expected = DetectorResize.area(image, outWidth: size.0, outHeight: size.1, rowStride: stride(size.0))
+            let identical = got == expected
+            #expect(identical, "\(width)x\(height) -> \(size.0)x\(size.1)")
+        }
+    }
+
     @Test func patchOfTheWholeImageAtItsOwnSizeReproducesIt() {
         let side = 24
         var values = [Float](repeating: 0, count: 3 * side * side)

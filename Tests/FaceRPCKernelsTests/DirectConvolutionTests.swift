@@ -80,7 +80,8 @@ struct DirectConvolutionTests {
                     f32_maxpool_2x2s2_simd16(a, rows == 2 ? a + width : a, width, dst.baseAddress!)
                 }
             }
-            #expect(got == expected, "width \(width), \(rows) rows: \(zip(got, expected).filter { $0 != $1 }.count) wrong")
+            let identical = got == expected
+            #expect(identical, "width \(width), \(rows) rows: \(zip(got, expected).filter { $0 != $1 }.count) wrong")
         }
     }
 }
