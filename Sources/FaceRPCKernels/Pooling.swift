@@ -22,12 +22,17 @@ public enum Pooling {
         let oh = g.outH, ow = g.outW, inH = g.inH, inW = g.inW
         let planes = batch * g.channels
         let tasks = Swift.max(1, Swift.min(threads, planes))
-        // Unpadded windows that all lie inside the input (floor mode, the usual
-        // case): the horizontal window runs 16 outputs per vector, and every
-        // window has the same size.
-        let vectorRows = g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0
-            && (g.strideW == 1 || g.strideW == 2)
-            && (ow - 1) * g.strideW + g.kernelW <= inW && (oh - 1) * g.strideH + g.kernelH <= inH
+        // Windows that start inside the input, stride 1 or 2 across: the
+        // horizontal window runs 16 outputs per vector. Average pooling needs
+        // every window inside the input and unpadded, so that all have the same
+        // size. Max pooling also takes last windows that overhang the bottom or
+        // right edge (ceil mode, or padding there; padding never wins a max):
+        // it reduces the rows that exist and reads -inf past the row's end.
+        // MTCNN's R- and O-net pool that way.
+        let windowsInside = (ow - 1) * g.strideW + g.kernelW <= inW && (oh - 1) * g.strideH + g.kernelH <= inH
+        let windowsStartInside = (ow - 1) * g.strideW < inW && (oh - 1) * g.strideH < inH
+        let vectorRows = g.padTop == 0 && g.padLeft == 0 && (g.strideW == 1 || g.strideW == 2)
+            && (isMax ? windowsStartInside : windowsInside && g.padBottom == 0 && g.padRight == 0)
         // The vector path reads whole 16-output blocks (32 inputs at stride 2) past the
         // row's end; the row buffer is long enough that those reads stay inside it.
         let blocks = (ow + 15) / 16
@@ -36,7 +41,9 @@ public enum Pooling {
             withUnsafeTemporaryAllocation(of: Float.self, capacity: capacity) { rowBuf in
                 let row = rowBuf.baseAddress!
                 if vectorRows {
-                    row.initialize(repeating: 0, count: capacity)
+                    // Past the row's end: lanes of the last block that are not
+                    // stored, and for max pooling the overhang of a last window.
+                    row.initialize(repeating: isMax ? -.infinity : 0, count: capacity)
                     vectorPool(input, output, planes: sliceRange(t, of: tasks, count: planes), geometry: g,
                                row: row, max: isMax)
                     return
@@ -79,7 +86,8 @@ public enum Pooling {
         }
     }
 
-    /// Pooling for unpadded windows inside the input, stride 1 or 2 across:
+    /// Pooling for windows that start inside the input (and for average
+    /// pooling lie inside it), stride 1 or 2 across:
     /// each output row reduces its input rows vertically into `row`, then 16
     /// outputs at a time horizontally (stride 2 takes the even lanes of 32-wide loads).
     @inline(__always)
@@ -95,7 +103,7 @@ public enum Pooling {
             for y in 0..<oh {
                 let y0 = y * g.strideH
                 row.update(from: src + y0 * inW, count: inW)
-                for iy in (y0 + 1)..<(y0 + kh) {
+                for iy in (y0 + 1)..<Swift.min(y0 + kh, inH) {
                     if isMax {
                         f32_vmax_simd16(inW, row, src + iy * inW, row)
                     } else {

@@ -44,6 +44,21 @@ struct LayerKernelTests {
             PoolGeometry(channels: 2, inH: 7, inW: 71, kernelH: 3, kernelW: 2, strideH: 1, strideW: 2),
             PoolGeometry(channels: 2, inH: 6, inW: 37, kernelH: 2, kernelW: 3, strideH: 2, strideW: 1),
             PoolGeometry(channels: 1, inH: 3, inW: 1, kernelH: 1, kernelW: 1, strideH: 1, strideW: 1),
+            // Unpadded ceil mode with overhanging last windows: max pooling takes
+            // the vector path (MTCNN's R-net 22x22 -> 11x11 and O-net pools),
+            // including a row wider than one 16-output block.
+            PoolGeometry(channels: 3, inH: 22, inW: 22, kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, ceilMode: true),
+            PoolGeometry(channels: 2, inH: 9, inW: 9, kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, ceilMode: true),
+            PoolGeometry(channels: 2, inH: 9, inW: 9, kernelH: 2, kernelW: 2, strideH: 2, strideW: 2, ceilMode: true),
+            PoolGeometry(channels: 2, inH: 5, inW: 67, kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, ceilMode: true),
+            PoolGeometry(channels: 2, inH: 6, inW: 5, kernelH: 3, kernelW: 3, strideH: 3, strideW: 1, ceilMode: true),
+            // Padding only at the bottom and right (the converted R- and O-net's first pools).
+            PoolGeometry(channels: 3, inH: 22, inW: 22, kernelH: 3, kernelW: 3, strideH: 2, strideW: 2,
+                         padBottom: 1, padRight: 1),
+            PoolGeometry(channels: 2, inH: 46, inW: 46, kernelH: 3, kernelW: 3, strideH: 2, strideW: 2,
+                         padBottom: 1, padRight: 1),
+            PoolGeometry(channels: 2, inH: 7, inW: 9, kernelH: 2, kernelW: 3, strideH: 1, strideW: 1,
+                         padBottom: 1, padRight: 2),
         ]
         for g in cases {
             #expect(g.isValid)
