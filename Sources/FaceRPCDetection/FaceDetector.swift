@@ -75,6 +75,10 @@ public final class FaceDetector: Sendable {
     private let pnetRunner: PNetRunner?
     private let rnet: Network
     private let onet: Network
+    /// R- and O-net with 16 candidates per vector; nil (and the stage runs
+    /// on ``Network``) when its graph is not the standard architecture.
+    private let rnetRunner: CandidateNetRunner?
+    private let onetRunner: CandidateNetRunner?
     let mean: Float
     let scale: Float
     /// Threads each network run uses.
@@ -99,6 +103,8 @@ public final class FaceDetector: Sendable {
         pnetRunner = PNetRunner(graph: p.graph)
         rnet = try Network(graph: r.graph, threads: self.threads)
         onet = try Network(graph: o.graph, threads: self.threads)
+        rnetRunner = CandidateNetRunner(graph: r.graph)
+        onetRunner = CandidateNetRunner(graph: o.graph)
         mean = p.mean
         scale = p.scale
     }
@@ -240,6 +246,10 @@ public final class FaceDetector: Sendable {
 
     /// The fused P-net, for tests.
     var pnetRunnerForTesting: PNetRunner? { pnetRunner }
+    /// The lane-batched R- and O-net and their engine versions, for tests.
+    var candidateNetsForTesting: [(runner: CandidateNetRunner?, network: Network)] {
+        [(rnetRunner, rnet), (onetRunner, onet)]
+    }
 
     /// P-net on `image` area-resized to each level's size: `[6][oh][ow]` each.
     /// The fused runner gets all its levels from one sweep over the image.
@@ -277,7 +287,8 @@ public final class FaceDetector: Sendable {
         let size = MTCNNStage.rnet.inputSize
         var batch = [Float](repeating: 0, count: candidates.count * 3 * size * size)
         DetectorResize.patches(image, boxes: candidates, size: size, into: &batch)
-        let out = try rnet.run(batch, batch: candidates.count)
+        let out = try rnetRunner?.run(batch, count: candidates.count, threads: threads)
+            ?? rnet.run(batch, batch: candidates.count)
         var kept: [CandidateBox] = []
         for (n, box) in candidates.enumerated() {
             let o = n * 6
@@ -296,7 +307,8 @@ public final class FaceDetector: Sendable {
         let size = MTCNNStage.onet.inputSize
         var batch = [Float](repeating: 0, count: candidates.count * 3 * size * size)
         DetectorResize.patches(image, boxes: candidates, size: size, into: &batch)
-        let out = try onet.run(batch, batch: candidates.count)
+        let out = try onetRunner?.run(batch, count: candidates.count, threads: threads)
+            ?? onet.run(batch, batch: candidates.count)
         var kept: [CandidateBox] = []
         for (n, box) in candidates.enumerated() {
             let o = n * 16

@@ -13,10 +13,16 @@
 ///
 /// - Parameters:
 ///   - input: the first input row this output row reads, channel 0. Channel `c`,
-///     row `ky` starts at `input + c * inChannelStride + ky * inRowStride`. Every
-///     row must be readable for `roundUp(width, 16) + kernelW - 1` floats: the
-///     last vector computes lanes past `width` from whatever lies there and does
-///     not store them (// leftovers).
+///     row `ky` starts at `input + c * inChannelStride + ky * inRowStride`, and
+///     tap `kx` of the vector at `x` is read at `x + kx * tapStride`.
+///     Planar images have `tapStride` 1: the 16 lanes are 16 neighbouring
+///     pixels, and every row must be readable for `roundUp(width, 16) +
+///     kernelW - 1` floats (the last vector computes lanes past `width` from
+///     whatever lies there and does not store them: // leftovers). With 16
+///     images interleaved pixel by pixel (`[c][y][x][16]`, see
+///     ``LaneBatchedLayout``) `tapStride` is 16, the lanes are the 16 images,
+///     `width` is 16 times the output row's pixels, and no lane is wasted
+///     whatever the image size.
 ///   - weights: `[inChannels][kernelH][kernelW][16]`, from
 ///     ``PackedDirectConvolution``.
 ///   - bias, slopes: 16 values each; a slope of 1 makes the PReLU the identity.
@@ -24,7 +30,7 @@
 ///     `output + j * outChannelStride`; `width` values are written to each.
 @inline(__always)
 public func f32_dconv_prelu_16x16_simd16(
-    _ input: UnsafePointer<Float>, _ inChannelStride: Int, _ inRowStride: Int, _ inChannels: Int,
+    _ input: UnsafePointer<Float>, _ inChannelStride: Int, _ inRowStride: Int, _ tapStride: Int, _ inChannels: Int,
     _ kernelH: Int, _ kernelW: Int, _ weights: UnsafePointer<Float>,
     _ bias: UnsafePointer<Float>, _ slopes: UnsafePointer<Float>,
     _ output: UnsafeMutablePointer<Float>, _ outChannelStride: Int, _ outChannels: Int, _ width: Int
@@ -45,7 +51,7 @@ public func f32_dconv_prelu_16x16_simd16(
             for ky in 0..<kernelH {
                 let row = plane + ky * inRowStride
                 for kx in 0..<kernelW {
-                    let v = SIMD16<Float>(loadFrom: row + kx)
+                    let v = SIMD16<Float>(loadFrom: row + kx * tapStride)
                     c0 = c0.addingProduct(v, SIMD16(repeating: w[0])); c1 = c1.addingProduct(v, SIMD16(repeating: w[1]))
                     c2 = c2.addingProduct(v, SIMD16(repeating: w[2])); c3 = c3.addingProduct(v, SIMD16(repeating: w[3]))
                     c4 = c4.addingProduct(v, SIMD16(repeating: w[4])); c5 = c5.addingProduct(v, SIMD16(repeating: w[5]))
@@ -163,9 +169,11 @@ public struct PackedDirectConvolution: Sendable {
 
     /// Computes output row `y`'s `width` values for every output channel from
     /// input rows `y ..< y + kernelH` (`input` points at row `y`, channel 0).
-    /// Each input row must be readable for `width + rowSlack` floats.
+    /// Planar (`tapStride` 1): each input row must be readable for
+    /// `width + rowSlack` floats. Lane-batched (`tapStride` 16): `width` is a
+    /// multiple of 16 and nothing past the rows is read.
     @inline(__always)
-    public func runRow(input: UnsafePointer<Float>, inChannelStride: Int, inRowStride: Int,
+    public func runRow(input: UnsafePointer<Float>, inChannelStride: Int, inRowStride: Int, tapStride: Int = 1,
                        output: UnsafeMutablePointer<Float>, outChannelStride: Int, width: Int) {
         let taps = inChannels * kernelH * kernelW
         packed.withUnsafeBufferPointer { w in
@@ -173,13 +181,84 @@ public struct PackedDirectConvolution: Sendable {
                 slopes.withUnsafeBufferPointer { s in
                     for block in 0..<blocks {
                         f32_dconv_prelu_16x16_simd16(
-                            input, inChannelStride, inRowStride, inChannels, kernelH, kernelW,
+                            input, inChannelStride, inRowStride, tapStride, inChannels, kernelH, kernelW,
                             w.baseAddress! + block * taps * 16, b.baseAddress! + block * 16, s.baseAddress! + block * 16,
                             output + block * 16 * outChannelStride, outChannelStride,
                             min(16, outChannels - block * 16), width)
                     }
                 }
             }
+        }
+    }
+}
+
+/// `f32_maxpool_lanes_simd16`: max pooling of lane-batched images
+/// (`[c][y][x][16]`, 16 images interleaved pixel by pixel; see
+/// ``LaneBatchedLayout``), so the window is reduced with whole-vector maxima and
+/// nothing is shuffled.
+///
+/// Lanes: 16 images; step: one output pixel of one channel. Windows are clipped
+/// to the input (ONNX max pooling with bottom/right padding or ceil mode: the
+/// padding never wins); every window must start inside the input.
+///
+/// - Parameters:
+///   - rows: the input rows this output row's windows read, `rows[k]` being
+///     window row `k` (channel 0), only those that exist; channel `c` of a row
+///     starts `c * inChannelStride` floats after it.
+///   - output: channel `c` of the output row starts at
+///     `output + c * outChannelStride`.
+@inline(__always)
+public func f32_maxpool_lanes_simd16(_ rows: UnsafeBufferPointer<UnsafePointer<Float>>, _ inChannelStride: Int,
+                                     _ channels: Int, _ inWidth: Int, _ kernelW: Int, _ strideW: Int,
+                                     _ output: UnsafeMutablePointer<Float>, _ outChannelStride: Int, _ outWidth: Int) {
+    for c in 0..<channels {
+        let out = output + c * outChannelStride
+        for ox in 0..<outWidth {
+            let x0 = ox * strideW, x1 = min(x0 + kernelW, inWidth)
+            var m = SIMD16<Float>(loadFrom: rows[0] + c * inChannelStride + x0 * 16)
+            for row in rows {
+                let base = row + c * inChannelStride
+                for x in x0..<x1 {
+                    let v = SIMD16<Float>(loadFrom: base + x * 16)
+                    // A compare and blend: the standard library's pointwiseMax goes lane by lane.
+                    m = m.replacing(with: v, where: m .< v)
+                }
+            }
+            m.store(to: out + ox * 16)
+        }
+    }
+}
+
+/// 16 images interleaved pixel by pixel: element `(image i, channel c, y, x)`
+/// of a block of 16 lives at `((c * height + y) * width + x) * 16 + i`.
+///
+/// Small networks run over many small images (MTCNN's R- and O-net over
+/// candidate boxes) waste most of a 16-lane vector on rows of 3 to 22
+/// pixels when the lanes are pixels; with the lanes as images every vector is
+/// full, and pooling needs no shuffles.
+public enum LaneBatchedLayout {
+    /// Images per block (the vector width).
+    public static let lanes = 16
+
+    /// Copies images `first ..< first + count` (`count` <= 16) of an NCHW batch
+    /// into a lane-batched block; lanes past `count` are zero.
+    public static func pack(_ batch: UnsafePointer<Float>, first: Int, count: Int, imageElements: Int,
+                            into block: UnsafeMutablePointer<Float>) {
+        precondition(count >= 1 && count <= lanes)
+        if count < lanes { block.initialize(repeating: 0, count: imageElements * lanes) }
+        for i in 0..<count {
+            let image = batch + (first + i) * imageElements
+            for e in 0..<imageElements { block[e * lanes + i] = image[e] }
+        }
+    }
+
+    /// Copies the first `count` lanes of a block of `features` values per image
+    /// back to `[image][feature]` rows starting at image `first`.
+    public static func unpack(_ block: UnsafePointer<Float>, features: Int, first: Int, count: Int,
+                              into batch: UnsafeMutablePointer<Float>) {
+        for i in 0..<count {
+            let row = batch + (first + i) * features
+            for f in 0..<features { row[f] = block[f * lanes + i] }
         }
     }
 }

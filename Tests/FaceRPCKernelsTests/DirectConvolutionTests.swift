@@ -63,6 +63,69 @@ struct DirectConvolutionTests {
         expectClose(direct(x, inChannels: t.inChannels, inH: t.inH, inW: t.inW, conv: identity), linear, name + " linear")
     }
 
+    @Test("lane-batched convolution and pooling match the scalar ones image by image")
+    func laneBatched() {
+        var rng = SplitMix64(seed: 37)
+        let (cin, cout, h, w, k) = (3, 19, 9, 7, 3)
+        let images = 11  // a partial block: lanes 11...15 are padding
+        let imageElements = cin * h * w
+        let x = rng.floats(images * imageElements)
+        let weights = rng.floats(cout * cin * k * k), bias = rng.floats(cout)
+        let slopes = rng.floats(cout, in: -0.5..<0.5)
+        let conv = PackedDirectConvolution(inChannels: cin, outChannels: cout, kernelH: k, kernelW: k,
+                                           weights: weights, bias: bias, slopes: slopes)
+        let oh = h - k + 1, ow = w - k + 1
+        var block = [Float](repeating: .nan, count: imageElements * 16)
+        var convOut = [Float](repeating: .nan, count: cout * oh * ow * 16)
+        // 3x3 stride 2 with one row and column of bottom/right padding, as R-net's first pool.
+        let pool = PoolGeometry(channels: cout, inH: oh, inW: ow, kernelH: 3, kernelW: 3, strideH: 2, strideW: 2,
+                                padBottom: 1, padRight: 1)
+        var pooled = [Float](repeating: .nan, count: cout * pool.outH * pool.outW * 16)
+        x.withUnsafeBufferPointer { src in
+            block.withUnsafeMutableBufferPointer { b in
+                LaneBatchedLayout.pack(src.baseAddress!, first: 0, count: images, imageElements: imageElements, into: b.baseAddress!)
+            }
+        }
+        block.withUnsafeBufferPointer { b in
+            convOut.withUnsafeMutableBufferPointer { o in
+                for y in 0..<oh {
+                    conv.runRow(input: b.baseAddress! + y * w * 16, inChannelStride: h * w * 16, inRowStride: w * 16,
+                                tapStride: 16, output: o.baseAddress! + y * ow * 16, outChannelStride: oh * ow * 16,
+                                width: ow * 16)
+                }
+            }
+        }
+        convOut.withUnsafeBufferPointer { c in
+            pooled.withUnsafeMutableBufferPointer { p in
+                for py in 0..<pool.outH {
+                    let rows = (2 * py..<min(2 * py + 3, oh)).map { UnsafePointer(c.baseAddress! + $0 * ow * 16) }
+                    rows.withUnsafeBufferPointer {
+                        f32_maxpool_lanes_simd16($0, oh * ow * 16, cout, ow, 3, 2,
+                                                 p.baseAddress! + py * pool.outW * 16, pool.outH * pool.outW * 16, pool.outW)
+                    }
+                }
+            }
+        }
+        let g = ConvGeometry(inChannels: cin, outChannels: cout, inH: h, inW: w, kernelH: k, kernelW: k)
+        var convLanes = [Float](repeating: .nan, count: images * cout * oh * ow)
+        var poolLanes = [Float](repeating: .nan, count: images * cout * pool.outH * pool.outW)
+        convOut.withUnsafeBufferPointer { c in
+            convLanes.withUnsafeMutableBufferPointer {
+                LaneBatchedLayout.unpack(c.baseAddress!, features: cout * oh * ow, first: 0, count: images, into: $0.baseAddress!)
+            }
+        }
+        pooled.withUnsafeBufferPointer { c in
+            poolLanes.withUnsafeMutableBufferPointer {
+                LaneBatchedLayout.unpack(c.baseAddress!, features: cout * pool.outH * pool.outW, first: 0, count: images,
+                                         into: $0.baseAddress!)
+            }
+        }
+        let expectedConv = Reference.prelu(Reference.conv2d(x, batch: images, geometry: g, weights: weights, bias: bias),
+                                           channels: cout, inner: oh * ow, slopes: slopes)
+        expectClose(convLanes, expectedConv, "lane-batched conv + PReLU")
+        expectClose(poolLanes, Reference.maxPool(expectedConv, batch: images, geometry: pool), "lane-batched max pool")
+    }
+
     @Test("2x2 stride-2 max pool in ceil mode matches the scalar pool for every width", arguments: [1, 2])
     func maxPoolMatchesReference(rows: Int) {
         var rng = SplitMix64(seed: 31)

@@ -1,0 +1,41 @@
+import FaceRPCEngine
+import FaceRPCKernels
+import Foundation
+import Testing
+@testable import FaceRPCDetection
+
+/// R- and O-net with 16 candidates per vector against the same graphs on the
+/// generic engine.
+@Suite struct CandidateNetRunnerTests {
+    /// Batch sizes: one candidate, a partial block, exactly one block, one
+    /// over, and several blocks split over two threads.
+    static let counts = [1, 5, 16, 17, 40]
+
+    @Test(.enabled(if: MTCNNFixtures.haveModels), arguments: [1, 2])
+    func lanesMatchTheGraphOnTheEngine(threads: Int) throws {
+        let detector = try FaceDetector(modelsDirectory: try #require(MTCNNFixtures.modelsDirectory), threads: threads)
+        var rng = FaceRPCKernels.SplitMix64(seed: 43)
+        for (stage, nets) in zip(["R-net", "O-net"], detector.candidateNetsForTesting) {
+            let runner = try #require(nets.runner, "\(stage) should be recognised")
+            let imageElements = nets.network.inputShape.reduce(1, *)
+            for count in Self.counts {
+                let batch = rng.floats(count * imageElements)
+                let expected = try nets.network.run(batch, batch: count)
+                let got = runner.run(batch, count: count, threads: threads)
+                #expect(got.count == expected.count, "\(stage) x\(count)")
+                guard got.count == expected.count else { continue }
+                let worst = zip(got, expected).map { abs($0 - $1) }.max() ?? 0
+                #expect(worst <= 1e-4, "\(stage) x\(count), \(threads) threads: max abs difference \(worst)")
+            }
+        }
+    }
+
+    @Test func otherGraphsAreNotTaken() {
+        // A lone convolution without the PReLU and fully-connected tail.
+        let conv = Conv2DSpec(inChannels: 3, outChannels: 4, kernelH: 3, kernelW: 3,
+                              weights: [Float](repeating: 0.1, count: 108), bias: [0, 0, 0, 0])
+        let graph = Graph(inputName: "x", inputShape: [3, 8, 8],
+                          nodes: [GraphNode(name: "c", op: .conv2d(conv), inputs: ["x"], outputs: ["y"])], outputName: "y")
+        #expect(CandidateNetRunner(graph: graph) == nil)
+    }
+}
