@@ -115,8 +115,7 @@ struct CandidateNetRunner: Sendable {
         let lanes = LaneBatchedLayout.lanes
         let imageElements = inputChannels * inputSize * inputSize
         precondition(batch.count >= count * imageElements)
-        var result = [Float](repeating: 0, count: count * outputs)
-        guard count > 0 else { return result }
+        guard count > 0 else { return [] }
         let blocks = (count + lanes - 1) / lanes
         let tasks = max(1, min(threads, blocks))
         // Per-task scratch: the packed input, each stage's ring and output, the hidden layer and the head.
@@ -129,10 +128,12 @@ struct CandidateNetRunner: Sendable {
         var offsets: [Int] = [], total = 0
         for size in sizes { offsets.append(total); total += size }
         let perTask = total
-        var scratch = [Float](repeating: 0, count: tasks * perTask)
-        batch.withUnsafeBufferPointer { input in
-            scratch.withUnsafeMutableBufferPointer { scratch in
-                result.withUnsafeMutableBufferPointer { result in
+        // Neither the scratch nor the result is zeroed: every value is written
+        // before it is read (a partial block's spare lanes are zeroed by the
+        // packing), and every result row is written.
+        return [Float](unsafeUninitializedCapacity: count * outputs) { result, initialized in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: tasks * perTask) { scratch in
+                batch.withUnsafeBufferPointer { input in
                     // Tasks write disjoint scratch and disjoint rows of `result`.
                     let input = input.baseAddress!, scratch = scratch.baseAddress!, output = result.baseAddress!
                     parallelFor(tasks) { t in
@@ -144,8 +145,8 @@ struct CandidateNetRunner: Sendable {
                     }
                 }
             }
+            initialized = count * outputs
         }
-        return result
     }
 
     private func runBlock(_ input: UnsafePointer<Float>, first: Int, count: Int, scratch: UnsafeMutablePointer<Float>,

@@ -265,7 +265,16 @@ private struct PyramidLevel {
         self.ring = ring
         accumulatorWidth = inWidth + slack
         accumulators = [Float](repeating: 0, count: ring * 3 * accumulatorWidth)
-        output = [Float](repeating: 0, count: 3 * outHeight * rowStride)
+        // Each row's first `outWidth` values are written when the row is
+        // finished; only the padding after them is zeroed here.
+        output = [Float](unsafeUninitializedCapacity: 3 * outHeight * rowStride) { out, initialized in
+            if rowStride > outWidth {
+                for r in 0..<(3 * outHeight) {
+                    (out.baseAddress! + r * rowStride + outWidth).initialize(repeating: 0, count: rowStride - outWidth)
+                }
+            }
+            initialized = 3 * outHeight * rowStride
+        }
     }
 
     /// Adds source row `y` (all 3 channels) into every open output row that

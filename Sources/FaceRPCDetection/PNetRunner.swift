@@ -96,13 +96,14 @@ struct PNetRunner: Sendable {
         var pooled = [Float](repeating: 0, count: 16 * poolRows * strideP)
         var c2 = [Float](repeating: 0, count: 16 * rows2 * stride2)
         var c3 = [Float](repeating: 0, count: 32 * stride3)
-        var out = [Float](repeating: 0, count: Self.outputChannels * oh * ow)
         let outPlane = oh * ow
+        // Every output value is written (each row of each channel), so the
+        // output is not zeroed first.
+        let out = [Float](unsafeUninitializedCapacity: Self.outputChannels * outPlane) { out, initialized in
         c1.withUnsafeMutableBufferPointer { c1 in
         pooled.withUnsafeMutableBufferPointer { pooled in
         c2.withUnsafeMutableBufferPointer { c2 in
         c3.withUnsafeMutableBufferPointer { c3 in
-        out.withUnsafeMutableBufferPointer { out in
             let c1 = c1.baseAddress!, pooled = pooled.baseAddress!, c2 = c2.baseAddress!
             let c3 = c3.baseAddress!, out = out.baseAddress!
             var r0 = 0
@@ -134,7 +135,9 @@ struct PNetRunner: Sendable {
                 }
                 r0 = r1
             }
-        }}}}}
+        }}}}
+            initialized = Self.outputChannels * outPlane
+        }
         return (out, ow, oh)
     }
 }
