@@ -31,6 +31,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     private let state: ServerState
+    /// `state.preencodedHealthCheck`, nil on TCP connections that need a
+    /// token (the routed path checks it); set when the connection becomes active.
+    private var preencodedHealthCheck: PreencodedHealthCheck?
     private var decoder: FrameDecoder
     private var cumulation: ByteBuffer?
     private var calls: [UInt64: InFlightCall] = [:]
@@ -53,6 +56,11 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var counted = false
     /// A frame has started arriving; the frame timer, not the idle timer, watches it.
     private var midFrame = false
+    /// Health checks answered in place during the current read, counted in
+    /// the metrics once the read's frames are done (see `recordInPlaceAnswers`).
+    private var inPlaceAnswers = 0
+    /// Their metrics series (Health/Check, OK), resolved on the first such call.
+    private var inPlaceSeries: RPCMetrics.CallSeries?
 
     init(state: ServerState) {
         self.state = state
@@ -80,6 +88,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         if state.authToken != nil, let local = context.channel.localAddress {
             if case .unixDomainSocket = local {} else { requiresToken = true }
         }
+        preencodedHealthCheck = requiresToken ? nil : state.preencodedHealthCheck
         state.channels.withLockedValue { $0[ObjectIdentifier(context.channel)] = context.channel }
         let open = state.connections.wrappingIncrementThenLoad(ordering: .acquiringAndReleasing)
         state.metrics.connectionOpened()
@@ -132,10 +141,12 @@ final class ServerConnectionHandler: ChannelInboundHandler {
                 handleFrame(frame, received: now, context: context)
             }
         } catch {
+            recordInPlaceAnswers(received: now)
             state.logger.info("closing connection", metadata: ["peer": "\(peer)", "reason": "\(error)"])
             finishConnection(context: context, code: .resourceExhausted, message: error.description)
             return
         }
+        recordInPlaceAnswers(received: now)
         if buffer.readableBytes == 0 {
             cumulation = nil
         } else {
@@ -186,16 +197,64 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     private func handleFrame(_ frame: ByteBuffer, received started: NIODeadline, context: ChannelHandlerContext) {
         let request: RequestEnvelope
+        if let view = RequestEnvelopeView(frame: frame) {
+            if answerInPlace(view, context: context) { return }
+            request = view.envelope()
+        } else {
+            do {
+                request = try EnvelopeCodec.decodeRequestThroughProtobufC(frame)
+            } catch {
+                // Call id 0: the envelope could not be read, so it cannot be
+                // attributed; the framing is intact, so the connection stays usable.
+                finish(callID: 0, method: "", started: started, code: error.code, message: error.message, context: context)
+                return
+            }
+        }
         do {
-            request = try EnvelopeCodec.decodeRequest(frame)
             try EnvelopeCodec.validate(request, limits: state.limits)
         } catch {
-            // Call id 0: the envelope could not be read, so it cannot be
-            // attributed; the framing is intact, so the connection stays usable.
-            let callID = (try? EnvelopeCodec.decodeRequest(frame))?.callID ?? 0
-            finish(callID: callID, method: "", started: started, code: error.code, message: error.message, context: context)
+            finish(callID: request.callID, method: "", started: started, code: error.code, message: error.message, context: context)
             return
         }
+        handleRequest(request, received: started, context: context)
+    }
+
+    /// Answers a Health/Check of the whole server from its pre-encoded frame,
+    /// or returns false and leaves the call to the routed path.
+    ///
+    /// Exactly the calls whose routed answer would be that frame: the routed
+    /// path's checks, in its order, all pass for them — the envelope is valid
+    /// (a non-zero call id, no metadata; the limits on the method and
+    /// metadata admit it, which `ServerState` checked once), it is no cancel,
+    /// its id is not in flight, no token is required, draining lets health
+    /// through, the connection is under its call limit — and the empty
+    /// payload is HealthCheckRequest{service: ""}.
+    private func answerInPlace(_ view: RequestEnvelopeView, context: ChannelHandlerContext) -> Bool {
+        guard let health = preencodedHealthCheck,
+              view.callID != 0, !view.cancel, view.payloadByteCount == 0,
+              calls.isEmpty || (calls[view.callID] == nil && calls.count < state.limits.maxConcurrentCallsPerConnection),
+              view.methodEquals(health.methodUTF8),
+              let answer = health.answer()
+        else { return false }
+        if pendingOut == nil { pendingOut = context.channel.allocator.buffer(capacity: 0) }
+        ResponseFrameWriter.writeFinal(callID: view.callID, answer, to: &pendingOut!)
+        inPlaceAnswers += 1
+        return true
+    }
+
+    /// Counts the calls `answerInPlace` answered during this read: one
+    /// counter update and, per call, one latency observation of the time
+    /// from the read to now (when the last of them was written), instead of
+    /// a look-up, a lock and a clock read per call.
+    private func recordInPlaceAnswers(received: NIODeadline) {
+        guard inPlaceAnswers > 0 else { return }
+        let series = inPlaceSeries ?? state.metrics.series(method: Methods.healthCheck, code: .ok)
+        inPlaceSeries = series
+        state.metrics.callsFinished(series, count: inPlaceAnswers, nanoseconds: (NIODeadline.now() - received).nanoseconds)
+        inPlaceAnswers = 0
+    }
+
+    private func handleRequest(_ request: RequestEnvelope, received started: NIODeadline, context: ChannelHandlerContext) {
         let callID = request.callID
 
         if request.cancel {
@@ -371,14 +430,22 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     /// Hands the pending answers to the channel and flushes.
     private func flushPending(context: ChannelHandlerContext) {
-        if var out = pendingOut, out.readableBytes > 0 {
-            context.write(wrapOutboundOut(out), promise: nil)
-            // A fresh buffer of the same size: the written one now belongs to
-            // the channel, and reusing its storage would copy it.
-            out = context.channel.allocator.buffer(capacity: min(out.capacity, 64 * 1024))
-            pendingOut = out
+        guard var out = pendingOut.take(), out.readableBytes > 0 else {
+            context.flush()
+            return
         }
+        context.write(wrapOutboundOut(out), promise: nil)
         context.flush()
+        // Usually the socket took it all during the flush and the channel has
+        // let go of the buffer: its storage is ours alone again and `clear`
+        // reuses it (no allocation per read). While the channel still holds
+        // it, `clear` gives new storage instead of touching the queued bytes.
+        if out.capacity > 64 * 1024 {
+            out = context.channel.allocator.buffer(capacity: 64 * 1024)
+        } else {
+            out.clear()
+        }
+        pendingOut = out
     }
 
     /// Sends a connection-level status on call id 0, then closes.

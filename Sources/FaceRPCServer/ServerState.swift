@@ -27,7 +27,20 @@ final class ServerState: Sendable {
     /// Open child channels, so that shutdown can close them.
     let channels = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
 
-    init(router: Router, limits: ServerLimits, logger: Logger, draining: ManagedAtomic<Bool>, authToken: AuthToken? = nil) {
+    /// Answers Health/Check of service "" without the router, when the
+    /// router's Health/Check is the built-in one and the limits cannot refuse
+    /// such a call (see ``ServerConnectionHandler``).
+    let preencodedHealthCheck: PreencodedHealthCheck?
+
+    init(router: Router, limits: ServerLimits, logger: Logger, draining: ManagedAtomic<Bool>, authToken: AuthToken? = nil,
+         preencodedHealthCheck: PreencodedHealthCheck? = nil) {
+        // The in-place answer skips the envelope checks a bare health call
+        // always passes; with limits this small it might not, so the routed
+        // path (which applies them) must answer.
+        let limitsAdmitHealth = limits.maxMethodBytes >= Methods.healthCheck.utf8.count
+            && limits.maxMetadataEntries >= 0 && limits.maxMetadataBytes >= 0
+            && limits.maxConcurrentCallsPerConnection >= 1
+        self.preencodedHealthCheck = limitsAdmitHealth ? preencodedHealthCheck : nil
         self.authToken = authToken
         self.draining = draining
         self.router = router

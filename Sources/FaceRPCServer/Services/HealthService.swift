@@ -19,14 +19,20 @@ struct HealthService: RPCService {
         return draining ? .notServing : model
     }
 
+    /// The encoded HealthCheckResponse carrying `status` (Check's answer,
+    /// Watch's messages, and ``PreencodedHealthCheck``'s frames).
+    static func encodedCheckResponse(_ status: HealthCheckResponse.ServingStatus) -> [UInt8] {
+        var response = HealthCheckResponse()
+        response.status = status
+        return response.serializedBytes()
+    }
+
     func register(into router: inout Router) {
         router.register(Methods.healthCheck, .inlineUnary { _, payload throws(RPCError) in
             let request = try decode(HealthCheckRequest.self, payload)
             let status = self.status(of: request.service)
             if status == .serviceUnknown { throw .notFound("unknown service '\(request.service)'") }
-            var response = HealthCheckResponse()
-            response.status = status
-            return response.serializedBytes()
+            return Self.encodedCheckResponse(status)
         })
         router.register(Methods.healthWatch, .serverStreaming { context, payload, writer throws(RPCError) in
             let request = try decode(HealthCheckRequest.self, payload)
@@ -34,9 +40,7 @@ struct HealthService: RPCService {
             while true {
                 let now = self.status(of: request.service)
                 if now != last {
-                    var response = HealthCheckResponse()
-                    response.status = now
-                    try await writer.send(response.serializedBytes())
+                    try await writer.send(Self.encodedCheckResponse(now))
                     last = now
                 }
                 try context.checkAlive()
