@@ -61,6 +61,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var inPlaceAnswers = 0
     /// Their metrics series (Health/Check, OK), resolved on the first such call.
     private var inPlaceSeries: RPCMetrics.CallSeries?
+    /// A flush of the answers to this tick's reads is queued on the event loop.
+    private var flushQueued = false
 
     init(state: ServerState) {
         self.state = state
@@ -157,8 +159,23 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        flushPending(context: context)
+        // The flush waits for the end of this event-loop tick, after the
+        // other connections that were readable have been read: the answers
+        // then leave in a burst, so a client on several connections is woken
+        // once rather than once per connection (each wake-up costs more CPU
+        // than the whole answer). Nothing else runs before it, so no latency is added.
+        if !flushQueued {
+            flushQueued = true
+            let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.eventLoop.execute { this.value.flushQueuedAnswers() }
+        }
         context.fireChannelReadComplete()
+    }
+
+    private func flushQueuedAnswers() {
+        flushQueued = false
+        guard let context else { return }
+        flushPending(context: context)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -492,8 +509,11 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private func updateFrameTimer(context: ChannelHandlerContext, midFrame: Bool) {
         self.midFrame = midFrame
         if !midFrame {
-            frameTimer?.cancel()
-            frameTimer = nil
+            // Runs on every read; almost always there is no timer to drop.
+            if let timer = frameTimer {
+                timer.cancel()
+                frameTimer = nil
+            }
         } else if frameTimer == nil {
             let this = NIOLoopBound(self, eventLoop: context.eventLoop)
             frameTimer = context.eventLoop.scheduleTask(in: TimeAmount(state.limits.frameReadTimeout)) {
