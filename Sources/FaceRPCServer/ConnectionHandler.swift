@@ -161,9 +161,10 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     func channelReadComplete(context: ChannelHandlerContext) {
         // The flush waits for the end of this event-loop tick, after the
         // other connections that were readable have been read: the answers
-        // then leave in a burst, so a client on several connections is woken
-        // once rather than once per connection (each wake-up costs more CPU
-        // than the whole answer). Nothing else runs before it, so no latency is added.
+        // then leave in a burst, and a client on several connections is more
+        // often still awake for the later ones (waking a sleeping client
+        // costs the server more CPU than answering a health check). Only
+        // this tick's other reads run in between.
         if !flushQueued {
             flushQueued = true
             let this = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -447,7 +448,12 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     /// Hands the pending answers to the channel and flushes.
     private func flushPending(context: ChannelHandlerContext) {
-        guard var out = pendingOut.take(), out.readableBytes > 0 else {
+        guard var out = pendingOut.take() else {
+            context.flush()
+            return
+        }
+        guard out.readableBytes > 0 else {
+            pendingOut = out
             context.flush()
             return
         }

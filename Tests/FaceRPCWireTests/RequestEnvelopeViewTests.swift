@@ -36,9 +36,12 @@ import Testing
         // The codec's answer (fast or not) is protobuf-c's, errors included.
         switch (viaCodec, viaProtobufC) {
         case (.success(let a), .success(let b)):
-            #expect(a == b, "codec and protobuf-c disagree on \(bytes.count) bytes", sourceLocation: sourceLocation)
+            // Compared first: a failure should print the bytes' head, not two whole envelopes.
+            let same = a == b
+            #expect(same, "codec and protobuf-c disagree on \(bytes.prefix(32))", sourceLocation: sourceLocation)
         case (.failure(let a), .failure(let b)):
-            #expect(a.code == b.code && a.message == b.message, sourceLocation: sourceLocation)
+            let same = a.code == b.code && a.message == b.message
+            #expect(same, "codec and protobuf-c fail differently on \(bytes.prefix(32))", sourceLocation: sourceLocation)
         default:
             Issue.record("codec and protobuf-c disagree on success for \(bytes.count) bytes: \(bytes.prefix(32))",
                          sourceLocation: sourceLocation)
@@ -48,9 +51,11 @@ import Testing
         case .failure(let error):
             Issue.record("view accepted bytes protobuf-c refuses (\(error)): \(bytes.prefix(32))", sourceLocation: sourceLocation)
         case .success(let envelope):
-            #expect(view.envelope() == envelope, "view differs from protobuf-c on \(bytes.prefix(32))", sourceLocation: sourceLocation)
-            #expect(view.callID == envelope.callID && view.cancel == envelope.cancel
-                        && view.timeoutMicros == envelope.timeoutMicros, sourceLocation: sourceLocation)
+            let sameEnvelope = view.envelope() == envelope
+            #expect(sameEnvelope, "view differs from protobuf-c on \(bytes.prefix(32))", sourceLocation: sourceLocation)
+            let sameFields = view.callID == envelope.callID && view.cancel == envelope.cancel
+                && view.timeoutMicros == envelope.timeoutMicros
+            #expect(sameFields, "view's fields differ from protobuf-c on \(bytes.prefix(32))", sourceLocation: sourceLocation)
             #expect(view.methodByteCount == envelope.method.utf8.count, sourceLocation: sourceLocation)
             #expect(view.payloadByteCount == envelope.payload.count, sourceLocation: sourceLocation)
             #expect(view.methodEquals(Array(envelope.method.utf8)), sourceLocation: sourceLocation)

@@ -90,8 +90,9 @@ import Testing
                 ResponseFrameWriter.writeFinal(callID: callID, code: code, message: message, payload: payload, to: &plain)
                 expected += reference(callID, code, message, payload)
             }
-            #expect(ours.readableBytesView.elementsEqual(plain.readableBytesView), "code \(code) message \(message.utf8.count) B")
-            #expect(ours.readableBytesView.elementsEqual(expected))
+            let samePlain = ours.readableBytesView.elementsEqual(plain.readableBytesView)
+            let sameProtobufC = ours.readableBytesView.elementsEqual(expected)
+            #expect(samePlain && sameProtobufC, "code \(code) message \(message.utf8.count) B payload \(payload.count) B")
         }
     }
 }
