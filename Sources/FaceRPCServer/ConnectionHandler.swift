@@ -63,6 +63,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var inPlaceSeries: RPCMetrics.CallSeries?
     /// A flush of the answers to this tick's reads is queued on the event loop.
     private var flushQueued = false
+    /// Runs those flushes; set when the handler is added (on its loop).
+    private var tickFlusher: TickFlusher?
 
     init(state: ServerState) {
         self.state = state
@@ -75,6 +77,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         // Added by the child channel initializer, before channelActive: the
         // connection is counted and admitted there, once the pipeline is complete.
         self.context = context
+        tickFlusher = state.tickFlusher(for: context.eventLoop)
         pendingOut = context.channel.allocator.buffer(capacity: 0)
     }
 
@@ -165,15 +168,17 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         // often still awake for the later ones (waking a sleeping client
         // costs the server more CPU than answering a health check). Only
         // this tick's other reads run in between.
-        if !flushQueued {
+        if !flushQueued, let tickFlusher {
             flushQueued = true
-            let this = NIOLoopBound(self, eventLoop: context.eventLoop)
-            context.eventLoop.execute { this.value.flushQueuedAnswers() }
+            tickFlusher.flushAtEndOfTick(self)
+        } else if !flushQueued {
+            flushPending(context: context)
         }
         context.fireChannelReadComplete()
     }
 
-    private func flushQueuedAnswers() {
+    /// The flush `channelReadComplete` queued (``TickFlusher`` calls it).
+    func flushQueuedAnswers() {
         flushQueued = false
         guard let context else { return }
         flushPending(context: context)
@@ -251,11 +256,10 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         guard let health = preencodedHealthCheck,
               view.callID != 0, !view.cancel, view.payloadByteCount == 0,
               calls.isEmpty || (calls[view.callID] == nil && calls.count < state.limits.maxConcurrentCallsPerConnection),
-              view.methodEquals(health.methodUTF8),
-              let answer = health.answer()
+              view.methodEquals(PreencodedHealthCheck.method)
         else { return false }
         if pendingOut == nil { pendingOut = context.channel.allocator.buffer(capacity: 0) }
-        ResponseFrameWriter.writeFinal(callID: view.callID, answer, to: &pendingOut!)
+        health.writeAnswer(callID: view.callID, to: &pendingOut!)
         inPlaceAnswers += 1
         return true
     }

@@ -26,6 +26,8 @@ final class ServerState: Sendable {
     let draining: ManagedAtomic<Bool>
     /// Open child channels, so that shutdown can close them.
     let channels = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
+    /// One ``TickFlusher`` per event loop, made on first use.
+    private let flushers = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<TickFlusher>]>([:])
 
     /// Answers Health/Check of service "" without the router, when the
     /// router's Health/Check is the built-in one and the limits cannot refuse
@@ -50,6 +52,16 @@ final class ServerState: Sendable {
     }
 
     var isDraining: Bool { draining.load(ordering: .acquiring) }
+
+    /// The flusher of `eventLoop`; call on that loop (once per connection).
+    func tickFlusher(for eventLoop: any EventLoop) -> TickFlusher {
+        flushers.withLockedValue { flushers in
+            if let existing = flushers[ObjectIdentifier(eventLoop)] { return existing.value }
+            let made = TickFlusher(eventLoop: eventLoop)
+            flushers[ObjectIdentifier(eventLoop)] = NIOLoopBound(made, eventLoop: eventLoop)
+            return made
+        }
+    }
 
     /// Reserves a slot for a call that will run off the event loop.
     func tryAcquireQueueSlot() -> Bool {

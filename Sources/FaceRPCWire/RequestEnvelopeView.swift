@@ -57,24 +57,32 @@ public struct RequestEnvelopeView: Sendable {
 
     /// True when the method path is exactly `utf8`, compared in place.
     public func methodEquals(_ utf8: [UInt8]) -> Bool {
-        guard utf8.count == methodRange.count else { return false }
+        utf8.withUnsafeBytes { methodEquals($0) }
+    }
+
+    /// True when the method path is exactly `path` (UTF-8), compared in
+    /// place; a static string costs no reference counting, for hot paths.
+    public func methodEquals(_ path: StaticString) -> Bool {
+        path.withUTF8Buffer { methodEquals(UnsafeRawBufferPointer($0)) }
+    }
+
+    private func methodEquals(_ expected: UnsafeRawBufferPointer) -> Bool {
+        guard expected.count == methodRange.count else { return false }
         return frame.withUnsafeReadableBytes { bytes in
-            utf8.withUnsafeBytes { expected in
-                // Eight bytes at a time: this runs once per call on the hot path.
-                let start = methodRange.lowerBound, count = expected.count
-                var offset = 0
-                while offset + 8 <= count {
-                    guard bytes.loadUnaligned(fromByteOffset: start + offset, as: UInt64.self)
-                        == expected.loadUnaligned(fromByteOffset: offset, as: UInt64.self) else { return false }
-                    offset += 8
-                }
-                // leftovers
-                while offset < count {
-                    guard bytes[start + offset] == expected[offset] else { return false }
-                    offset += 1
-                }
-                return true
+            // Eight bytes at a time: this runs once per call on the hot path.
+            let start = methodRange.lowerBound, count = expected.count
+            var offset = 0
+            while offset + 8 <= count {
+                guard bytes.loadUnaligned(fromByteOffset: start + offset, as: UInt64.self)
+                    == expected.loadUnaligned(fromByteOffset: offset, as: UInt64.self) else { return false }
+                offset += 8
             }
+            // leftovers
+            while offset < count {
+                guard bytes[start + offset] == expected[offset] else { return false }
+                offset += 1
+            }
+            return true
         }
     }
 

@@ -107,6 +107,9 @@ import Testing
         let view = RequestEnvelopeView(frame: ByteBufferAllocator().buffer(bytes: bytes))
         #expect(view?.callID == 300 << 8 | 5)
         #expect(view?.methodEquals(Array(Methods.healthCheck.utf8)) == true)
+        #expect(view?.methodEquals("/facerpc.v1.Health/Check" as StaticString) == true)
+        #expect(view?.methodEquals("/facerpc.v1.Health/Chec" as StaticString) == false)
+        #expect(view?.methodEquals("/facerpc.v1.Health/Watch" as StaticString) == false)
         #expect(view?.payloadByteCount == 0)
     }
 

@@ -12,9 +12,14 @@ struct HealthService: RPCService {
     /// How often Watch looks for a change.
     static let watchInterval: Duration = .milliseconds(100)
 
+    /// The status of service "", the whole server: SERVING until the drain begins.
+    static func serverStatus(draining: Bool) -> HealthCheckResponse.ServingStatus {
+        draining ? .notServing : .serving
+    }
+
     func status(of service: String) -> HealthCheckResponse.ServingStatus {
         let draining = draining.load(ordering: .acquiring)
-        if service.isEmpty { return draining ? .notServing : .serving }
+        if service.isEmpty { return Self.serverStatus(draining: draining) }
         guard let model = catalog?.servingStatus(ofModel: service) else { return .serviceUnknown }
         return draining ? .notServing : model
     }

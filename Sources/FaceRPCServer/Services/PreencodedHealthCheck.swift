@@ -1,6 +1,8 @@
+import Atomics
 import FaceRPCCore
 import FaceRPCProtos
 import FaceRPCWire
+import NIOCore
 
 /// Health/Check of the whole server (service "", an empty request payload)
 /// answered by the connection handler from frames encoded at start-up.
@@ -14,25 +16,26 @@ import FaceRPCWire
 /// A class: the connection handler keeps one reference instead of copying
 /// (and retaining) its fields on every call.
 final class PreencodedHealthCheck: Sendable {
-    let health: HealthService
-    /// `Methods.healthCheck`, for comparing in place with the request's method bytes.
-    let methodUTF8: [UInt8] = Array(Methods.healthCheck.utf8)
+    /// `Methods.healthCheck`, compared in place with the request's method
+    /// bytes; a static string, so the comparison touches no reference count.
+    static let method: StaticString = "/facerpc.v1.Health/Check"
+    private let draining: ManagedAtomic<Bool>
     private let serving: ResponseFrameWriter.PreencodedFinal
     private let notServing: ResponseFrameWriter.PreencodedFinal
 
     init(health: HealthService) {
-        self.health = health
+        precondition(Self.method.description == Methods.healthCheck)
+        draining = health.draining
         serving = .init(code: .ok, payload: HealthService.encodedCheckResponse(.serving))
         notServing = .init(code: .ok, payload: HealthService.encodedCheckResponse(.notServing))
     }
 
-    /// The answer to a check of service "" right now, or nil if it is not
-    /// one of the pre-encoded ones (the routed handler answers then).
-    func answer() -> ResponseFrameWriter.PreencodedFinal? {
-        switch health.status(of: "") {
-        case .serving: return serving
-        case .notServing: return notServing
-        default: return nil
+    /// Appends the answer to a check of service "" right now for `callID`:
+    /// ``HealthService/serverStatus(draining:)``, pre-encoded.
+    func writeAnswer(callID: UInt64, to buffer: inout ByteBuffer) {
+        switch HealthService.serverStatus(draining: draining.load(ordering: .acquiring)) {
+        case .notServing: ResponseFrameWriter.writeFinal(callID: callID, notServing, to: &buffer)
+        default: ResponseFrameWriter.writeFinal(callID: callID, serving, to: &buffer)
         }
     }
 }
