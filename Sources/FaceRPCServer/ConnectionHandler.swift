@@ -65,6 +65,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var flushQueued = false
     /// Runs those flushes; set when the handler is added (on its loop).
     private var tickFlusher: TickFlusher?
+    /// Request frames read since the last flush: more than one means a
+    /// pipelining client, whose flush waits for the end of the tick.
+    private var framesSinceFlush = 0
 
     init(state: ServerState) {
         self.state = state
@@ -143,6 +146,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         }
         do {
             while !closing, let frame = try decoder.nextFrame(from: &buffer) {
+                framesSinceFlush += 1
                 handleFrame(frame, received: now, context: context)
             }
         } catch {
@@ -162,16 +166,19 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        // The flush waits for the end of this event-loop tick, after the
-        // other connections that were readable have been read: the answers
-        // then leave in a burst, and a client on several connections is more
-        // often still awake for the later ones (waking a sleeping client
-        // costs the server more CPU than answering a health check). Only
-        // this tick's other reads run in between.
-        if !flushQueued, let tickFlusher {
+        // A pipelining client's answers wait for the end of this event-loop
+        // tick, after the other connections that were readable have been
+        // read: they then leave in a burst, and a client on several
+        // connections is more often still awake for the later ones (waking a
+        // sleeping client costs the server more CPU than answering a health
+        // check). Only this tick's other reads run in between. A client that
+        // sent one call gets its answer at once, as it waits for nothing else.
+        if flushQueued {
+            // The queued flush takes these answers too.
+        } else if framesSinceFlush > 1, let tickFlusher {
             flushQueued = true
             tickFlusher.flushAtEndOfTick(self)
-        } else if !flushQueued {
+        } else {
             flushPending(context: context)
         }
         context.fireChannelReadComplete()
@@ -452,6 +459,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     /// Hands the pending answers to the channel and flushes.
     private func flushPending(context: ChannelHandlerContext) {
+        framesSinceFlush = 0
         guard var out = pendingOut.take() else {
             context.flush()
             return
