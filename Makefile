@@ -16,7 +16,7 @@ TEST_FLAGS := $(RELEASE_FLAGS) -Xswiftc -enable-testing --scratch-path $(TEST_SC
 TEST_BIN := $(CURDIR)/$(TEST_SCRATCH)/release/facerpc
 TEST_ENV := PATH="$(CURDIR)/.venv/bin:$$PATH" FACERPC_MODELS_DIR="$(CURDIR)/models" FACERPC_BIN="$(TEST_BIN)"
 
-.PHONY: serve test setup setup-test build build-tests check-generated swift-test clients-test fuzz-seeds fuzz-replay fuzz-build fuzz fuzz-smoke bench clean failover-test bench-rpc load-test
+.PHONY: serve test setup setup-test build build-tests check-generated swift-test clients-test fuzz-seeds fuzz-replay fuzz-build fuzz fuzz-smoke bench clean failover-test bench-rpc bench-rpc-cpu load-test
 
 serve: setup build
 	exec .build/release/facerpc serve --models models $(SERVE_ARGS)
@@ -106,6 +106,10 @@ bench: setup-test build
 bench-rpc: build
 	@scripts/setup.sh bench
 	.venv-bench/bin/python bench/rpc_anchors.py --facerpc-bin .build/release/facerpc
+
+# Server CPU µs per Health/Check call, facerpc and the C anchor (BENCHMARKS.md §4); valid on a busy machine. ~1 min.
+bench-rpc-cpu: build
+	python3 bench/rpc_cpu.py --facerpc-bin .build/release/facerpc --anchor --runs 2
 
 clean:
 	rm -rf .build .build-* clients/c/build

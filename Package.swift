@@ -75,7 +75,9 @@ let package = Package(
                 "FaceRPCCore", "FaceRPCProtos",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
-            swiftSettings: swiftSettings
+            // Runs per frame on the event loop; ByteBuffer's inlined storage
+            // accesses would otherwise each pay a run-time exclusivity check.
+            swiftSettings: swiftSettings + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
 
         // MARK: Inference

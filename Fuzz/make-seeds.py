@@ -56,6 +56,11 @@ def wire() -> None:
     write("wire", "train", request(7, "/facerpc.v1.Training/Start", train.SerializeToString()))
     write("wire", "train-status", request(9, "/facerpc.v1.Training/GetStatus", train_pb2.TrainJobRequest(job_id="job-1").SerializeToString()))
     write("wire", "cancel", frame(rpc_pb2.RequestEnvelope(call_id=5, cancel=True).SerializeToString()))
+    # Health checks as probes and bench/loadgen/rpc_load.c send them (no deadline, no payload), pipelined:
+    # the shape the server reads in place and answers from pre-encoded frames.
+    write("wire", "health-bare-pipelined", b"".join(
+        frame(rpc_pb2.RequestEnvelope(call_id=(sequence << 8) | slot, method="/facerpc.v1.Health/Check").SerializeToString())
+        for sequence, slot in ((1, 0), (1, 1), (300, 7), (1 << 40, 255))))
     pipelined = b"".join(request(i, "/facerpc.v1.Health/Check", b"") for i in range(1, 4))
     write("wire", "pipelined", pipelined)
     status = train_pb2.TrainStatus(job_id="job-1", model="lh-gender", state=train_pb2.TRAIN_STATE_RUNNING, step=3, loss=0.7)

@@ -1,5 +1,6 @@
 // Fuzz target: bytes from a socket, through the frame decoder, the envelope
-// codec and every request and response payload type.
+// codec (the in-place reader checked against protobuf-c) and every request
+// and response payload type.
 import FaceRPCCore
 import FaceRPCProtos
 import FaceRPCWire
@@ -15,6 +16,7 @@ func fuzzWire(_ bytes: UnsafeRawBufferPointer) {
         let frame: ByteBuffer?
         do { frame = try decoder.nextFrame(from: &buffer) } catch { return }
         guard let frame else { return }
+        checkInPlaceReader(frame)
         if let envelope = try? EnvelopeCodec.decodeRequest(frame) {
             _ = try? EnvelopeCodec.validate(envelope, limits: limits)
             decodePayloads(envelope.payload)
@@ -23,6 +25,15 @@ func fuzzWire(_ bytes: UnsafeRawBufferPointer) {
             decodePayloads(response.payload)
         }
     }
+}
+
+/// The in-place envelope reader must agree with protobuf-c wherever it
+/// accepts: a disagreement would change a server answer, so it is a crash.
+func checkInPlaceReader(_ frame: ByteBuffer) {
+    guard let view = RequestEnvelopeView(frame: frame) else { return }
+    let reference = try? EnvelopeCodec.decodeRequestThroughProtobufC(frame)
+    precondition(reference == view.envelope(), "RequestEnvelopeView disagrees with protobuf-c")
+    precondition(view.methodEquals(Array(view.method.utf8)) && view.payloadByteCount == view.payload.count)
 }
 
 /// Every message type a method can carry; a payload is decoded as each.

@@ -9,7 +9,9 @@ import NIOConcurrencyHelpers
 /// ``MetricLimits/otherMethod``), never from the raw path a client sent, so
 /// the number of series is bounded. Handles are created once and cached:
 /// recording a call costs a dictionary look-up, one uncontended lock and two
-/// atomic updates in the backend.
+/// atomic updates in the backend; recording through a resolved
+/// ``CallSeries`` skips the look-up and the lock, and records a batch of
+/// calls with one counter update.
 public final class RPCMetrics: Sendable {
     private struct CounterKey: Hashable {
         var method: Int
@@ -55,15 +57,44 @@ public final class RPCMetrics: Sendable {
     public func callFinished(method: String, code: StatusCode, nanoseconds: Int64) {
         let position = index[method] ?? labels.count - 1
         timers[position].recordNanoseconds(max(0, nanoseconds))
+        counter(position: position, code: code).increment()
+    }
+
+    /// The instruments of one method and status code, resolved once so that
+    /// a hot path can count calls without the look-up and lock of
+    /// ``callFinished(method:code:nanoseconds:)``.
+    public struct CallSeries: Sendable {
+        fileprivate let timer: Timer
+        fileprivate let counter: Counter
+    }
+
+    /// The series calls of `method` (unknown paths count as "other") ending
+    /// with `code` are recorded in. Creates the counter series if no such
+    /// call was recorded before, so resolve it when the first such call ends.
+    public func series(method: String, code: StatusCode) -> CallSeries {
+        let position = index[method] ?? labels.count - 1
+        return CallSeries(timer: timers[position], counter: counter(position: position, code: code))
+    }
+
+    /// Records `count` finished calls of one series at once, each with the
+    /// latency `nanoseconds`: the same counts and histogram observations as
+    /// `count` calls of ``callFinished(method:code:nanoseconds:)``.
+    public func callsFinished(_ series: CallSeries, count: Int, nanoseconds: Int64) {
+        guard count > 0 else { return }
+        series.counter.increment(by: Int64(count))
+        let nanoseconds = max(0, nanoseconds)
+        for _ in 0..<count { series.timer.recordNanoseconds(nanoseconds) }
+    }
+
+    private func counter(position: Int, code: StatusCode) -> Counter {
         let key = CounterKey(method: position, code: code.rawValue)
-        let counter = counters.withLockedValue { counters -> Counter in
+        return counters.withLockedValue { counters -> Counter in
             if let existing = counters[key] { return existing }
             let made = Counter(label: MetricCatalog.rpcCalls.name,
                                dimensions: [("method", labels[position]), ("code", code.name)], factory: factory)
             counters[key] = made
             return made
         }
-        counter.increment()
     }
 
     /// A connection was accepted (counted even if it is then refused for being over the limit).

@@ -31,6 +31,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     private let state: ServerState
+    /// `state.preencodedHealthCheck`, nil on TCP connections that need a
+    /// token (the routed path checks it); set when the connection becomes active.
+    private var preencodedHealthCheck: PreencodedHealthCheck?
     private var decoder: FrameDecoder
     private var cumulation: ByteBuffer?
     private var calls: [UInt64: InFlightCall] = [:]
@@ -53,6 +56,18 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var counted = false
     /// A frame has started arriving; the frame timer, not the idle timer, watches it.
     private var midFrame = false
+    /// Health checks answered in place during the current read, counted in
+    /// the metrics once the read's frames are done (see `recordInPlaceAnswers`).
+    private var inPlaceAnswers = 0
+    /// Their metrics series (Health/Check, OK), resolved on the first such call.
+    private var inPlaceSeries: RPCMetrics.CallSeries?
+    /// A flush of the answers to this tick's reads is queued on the event loop.
+    private var flushQueued = false
+    /// Runs those flushes; set when the handler is added (on its loop).
+    private var tickFlusher: TickFlusher?
+    /// Request frames read since the last flush: more than one means a
+    /// pipelining client, whose flush waits for the end of the tick.
+    private var framesSinceFlush = 0
 
     init(state: ServerState) {
         self.state = state
@@ -65,6 +80,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         // Added by the child channel initializer, before channelActive: the
         // connection is counted and admitted there, once the pipeline is complete.
         self.context = context
+        tickFlusher = state.tickFlusher(for: context.eventLoop)
         pendingOut = context.channel.allocator.buffer(capacity: 0)
     }
 
@@ -80,6 +96,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         if state.authToken != nil, let local = context.channel.localAddress {
             if case .unixDomainSocket = local {} else { requiresToken = true }
         }
+        preencodedHealthCheck = requiresToken ? nil : state.preencodedHealthCheck
         state.channels.withLockedValue { $0[ObjectIdentifier(context.channel)] = context.channel }
         let open = state.connections.wrappingIncrementThenLoad(ordering: .acquiringAndReleasing)
         state.metrics.connectionOpened()
@@ -129,13 +146,16 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         }
         do {
             while !closing, let frame = try decoder.nextFrame(from: &buffer) {
+                framesSinceFlush += 1
                 handleFrame(frame, received: now, context: context)
             }
         } catch {
+            recordInPlaceAnswers(received: now)
             state.logger.info("closing connection", metadata: ["peer": "\(peer)", "reason": "\(error)"])
             finishConnection(context: context, code: .resourceExhausted, message: error.description)
             return
         }
+        recordInPlaceAnswers(received: now)
         if buffer.readableBytes == 0 {
             cumulation = nil
         } else {
@@ -146,8 +166,29 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        flushPending(context: context)
+        // A pipelining client's answers wait for the end of this event-loop
+        // tick, after the other connections that were readable have been
+        // read: they then leave in a burst, and a client on several
+        // connections is more often still awake for the later ones (waking a
+        // sleeping client costs the server more CPU than answering a health
+        // check). Only this tick's other reads run in between. A client that
+        // sent one call gets its answer at once, as it waits for nothing else.
+        if flushQueued {
+            // The queued flush takes these answers too.
+        } else if framesSinceFlush > 1, let tickFlusher {
+            flushQueued = true
+            tickFlusher.flushAtEndOfTick(self)
+        } else {
+            flushPending(context: context)
+        }
         context.fireChannelReadComplete()
+    }
+
+    /// The flush `channelReadComplete` queued (``TickFlusher`` calls it).
+    func flushQueuedAnswers() {
+        flushQueued = false
+        guard let context else { return }
+        flushPending(context: context)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -186,16 +227,63 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     private func handleFrame(_ frame: ByteBuffer, received started: NIODeadline, context: ChannelHandlerContext) {
         let request: RequestEnvelope
+        if let view = RequestEnvelopeView(frame: frame) {
+            if answerInPlace(view, context: context) { return }
+            request = view.envelope()
+        } else {
+            do {
+                request = try EnvelopeCodec.decodeRequestThroughProtobufC(frame)
+            } catch {
+                // Call id 0: the envelope could not be read, so it cannot be
+                // attributed; the framing is intact, so the connection stays usable.
+                finish(callID: 0, method: "", started: started, code: error.code, message: error.message, context: context)
+                return
+            }
+        }
         do {
-            request = try EnvelopeCodec.decodeRequest(frame)
             try EnvelopeCodec.validate(request, limits: state.limits)
         } catch {
-            // Call id 0: the envelope could not be read, so it cannot be
-            // attributed; the framing is intact, so the connection stays usable.
-            let callID = (try? EnvelopeCodec.decodeRequest(frame))?.callID ?? 0
-            finish(callID: callID, method: "", started: started, code: error.code, message: error.message, context: context)
+            finish(callID: request.callID, method: "", started: started, code: error.code, message: error.message, context: context)
             return
         }
+        handleRequest(request, received: started, context: context)
+    }
+
+    /// Answers a Health/Check of the whole server from its pre-encoded frame,
+    /// or returns false and leaves the call to the routed path.
+    ///
+    /// Exactly the calls whose routed answer would be that frame: the routed
+    /// path's checks, in its order, all pass for them — the envelope is valid
+    /// (a non-zero call id, no metadata; the limits on the method and
+    /// metadata admit it, which `ServerState` checked once), it is no cancel,
+    /// its id is not in flight, no token is required, draining lets health
+    /// through, the connection is under its call limit — and the empty
+    /// payload is HealthCheckRequest{service: ""}.
+    private func answerInPlace(_ view: RequestEnvelopeView, context: ChannelHandlerContext) -> Bool {
+        guard let health = preencodedHealthCheck,
+              view.callID != 0, !view.cancel, view.payloadByteCount == 0,
+              calls.isEmpty || (calls[view.callID] == nil && calls.count < state.limits.maxConcurrentCallsPerConnection),
+              view.methodEquals(PreencodedHealthCheck.method)
+        else { return false }
+        if pendingOut == nil { pendingOut = context.channel.allocator.buffer(capacity: 0) }
+        health.writeAnswer(callID: view.callID, to: &pendingOut!)
+        inPlaceAnswers += 1
+        return true
+    }
+
+    /// Counts the calls `answerInPlace` answered during this read: one
+    /// counter update and, per call, one latency observation of the time
+    /// from the read to now (when the last of them was written), instead of
+    /// a look-up, a lock and a clock read per call.
+    private func recordInPlaceAnswers(received: NIODeadline) {
+        guard inPlaceAnswers > 0 else { return }
+        let series = inPlaceSeries ?? state.metrics.series(method: Methods.healthCheck, code: .ok)
+        inPlaceSeries = series
+        state.metrics.callsFinished(series, count: inPlaceAnswers, nanoseconds: (NIODeadline.now() - received).nanoseconds)
+        inPlaceAnswers = 0
+    }
+
+    private func handleRequest(_ request: RequestEnvelope, received started: NIODeadline, context: ChannelHandlerContext) {
         let callID = request.callID
 
         if request.cancel {
@@ -371,14 +459,28 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     /// Hands the pending answers to the channel and flushes.
     private func flushPending(context: ChannelHandlerContext) {
-        if var out = pendingOut, out.readableBytes > 0 {
-            context.write(wrapOutboundOut(out), promise: nil)
-            // A fresh buffer of the same size: the written one now belongs to
-            // the channel, and reusing its storage would copy it.
-            out = context.channel.allocator.buffer(capacity: min(out.capacity, 64 * 1024))
-            pendingOut = out
+        framesSinceFlush = 0
+        guard var out = pendingOut.take() else {
+            context.flush()
+            return
         }
+        guard out.readableBytes > 0 else {
+            pendingOut = out
+            context.flush()
+            return
+        }
+        context.write(wrapOutboundOut(out), promise: nil)
         context.flush()
+        // Usually the socket took it all during the flush and the channel has
+        // let go of the buffer: its storage is ours alone again and `clear`
+        // reuses it (no allocation per read). While the channel still holds
+        // it, `clear` gives new storage instead of touching the queued bytes.
+        if out.capacity > 64 * 1024 {
+            out = context.channel.allocator.buffer(capacity: 64 * 1024)
+        } else {
+            out.clear()
+        }
+        pendingOut = out
     }
 
     /// Sends a connection-level status on call id 0, then closes.
@@ -425,8 +527,11 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private func updateFrameTimer(context: ChannelHandlerContext, midFrame: Bool) {
         self.midFrame = midFrame
         if !midFrame {
-            frameTimer?.cancel()
-            frameTimer = nil
+            // Runs on every read; almost always there is no timer to drop.
+            if let timer = frameTimer {
+                timer.cancel()
+                frameTimer = nil
+            }
         } else if frameTimer == nil {
             let this = NIOLoopBound(self, eventLoop: context.eventLoop)
             frameTimer = context.eventLoop.scheduleTask(in: TimeAmount(state.limits.frameReadTimeout)) {

@@ -35,12 +35,19 @@ public final class FaceRPCServer: Sendable {
         // Health reads the drain flag, which the state owns; the state needs
         // the finished router, so the flag is made first and shared.
         let draining = ManagedAtomic<Bool>(false)
-        HealthService(draining: draining, catalog: catalog).register(into: &router)
+        let health = HealthService(draining: draining, catalog: catalog)
+        health.register(into: &router)
         if let catalog { ModelsService(catalog: catalog).register(into: &router) }
         if configuration.enableDebugService { DebugService().register(into: &router) }
-        for service in services { service.register(into: &router) }
+        // The given services go last, so they may replace a built-in method;
+        // gathered apart first to see whether they replace Health/Check, whose
+        // pre-encoded answers must then not be used.
+        var given = Router()
+        for service in services { service.register(into: &given) }
+        for method in given.methods { router.register(method, given.handler(for: method)!) }
+        let healthCheck = given.handler(for: Methods.healthCheck) == nil ? PreencodedHealthCheck(health: health) : nil
         self.state = ServerState(router: router, limits: configuration.limits, logger: logger, draining: draining,
-                                 authToken: configuration.authToken)
+                                 authToken: configuration.authToken, preencodedHealthCheck: healthCheck)
     }
 
     /// True once a drain has begun.

@@ -26,8 +26,23 @@ final class ServerState: Sendable {
     let draining: ManagedAtomic<Bool>
     /// Open child channels, so that shutdown can close them.
     let channels = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
+    /// One ``TickFlusher`` per event loop, made on first use.
+    private let flushers = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<TickFlusher>]>([:])
 
-    init(router: Router, limits: ServerLimits, logger: Logger, draining: ManagedAtomic<Bool>, authToken: AuthToken? = nil) {
+    /// Answers Health/Check of service "" without the router, when the
+    /// router's Health/Check is the built-in one and the limits cannot refuse
+    /// such a call (see ``ServerConnectionHandler``).
+    let preencodedHealthCheck: PreencodedHealthCheck?
+
+    init(router: Router, limits: ServerLimits, logger: Logger, draining: ManagedAtomic<Bool>, authToken: AuthToken? = nil,
+         preencodedHealthCheck: PreencodedHealthCheck? = nil) {
+        // The in-place answer skips the envelope checks a bare health call
+        // always passes; with limits this small it might not, so the routed
+        // path (which applies them) must answer.
+        let limitsAdmitHealth = limits.maxMethodBytes >= Methods.healthCheck.utf8.count
+            && limits.maxMetadataEntries >= 0 && limits.maxMetadataBytes >= 0
+            && limits.maxConcurrentCallsPerConnection >= 1
+        self.preencodedHealthCheck = limitsAdmitHealth ? preencodedHealthCheck : nil
         self.authToken = authToken
         self.draining = draining
         self.router = router
@@ -37,6 +52,16 @@ final class ServerState: Sendable {
     }
 
     var isDraining: Bool { draining.load(ordering: .acquiring) }
+
+    /// The flusher of `eventLoop`; call on that loop (once per connection).
+    func tickFlusher(for eventLoop: any EventLoop) -> TickFlusher {
+        flushers.withLockedValue { flushers in
+            if let existing = flushers[ObjectIdentifier(eventLoop)] { return existing.value }
+            let made = TickFlusher(eventLoop: eventLoop)
+            flushers[ObjectIdentifier(eventLoop)] = NIOLoopBound(made, eventLoop: eventLoop)
+            return made
+        }
+    }
 
     /// Reserves a slot for a call that will run off the event loop.
     func tryAcquireQueueSlot() -> Bool {

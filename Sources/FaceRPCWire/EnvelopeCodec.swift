@@ -6,7 +6,19 @@ import NIOCore
 /// request envelope against the server's limits.
 public enum EnvelopeCodec {
     /// Decodes the body of one client frame.
+    ///
+    /// Envelopes of the common shape are read by ``RequestEnvelopeView``
+    /// (no protobuf-c tree); every other one goes through protobuf-c. Both
+    /// give the same value for the bytes the view accepts.
     public static func decodeRequest(_ frame: ByteBuffer) throws(RPCError) -> RequestEnvelope {
+        if let view = RequestEnvelopeView(frame: frame) { return view.envelope() }
+        return try decodeRequestThroughProtobufC(frame)
+    }
+
+    /// Decodes the body of one client frame with protobuf-c only: the
+    /// reference the in-place reader is tested against, and the path for
+    /// every envelope it declines.
+    public static func decodeRequestThroughProtobufC(_ frame: ByteBuffer) throws(RPCError) -> RequestEnvelope {
         do {
             return try frame.withUnsafeReadableBytes { bytes throws(ProtoDecodingError) in
                 try RequestEnvelope(serializedBytes: bytes)

@@ -50,6 +50,31 @@ import Testing
         #expect(samples.value(MetricCatalog.connectionsOpen.name) == 1)
     }
 
+    /// Batched recording through a resolved series gives the same exposition
+    /// as the same calls recorded one at a time.
+    @Test func batchedRecordingEqualsOneByOne() {
+        let (oneByOne, oneFactory) = registryAndFactory()
+        let (batched, batchFactory) = registryAndFactory()
+        let single = RPCMetrics(methods: [Methods.healthCheck], factory: oneFactory)
+        let batch = RPCMetrics(methods: [Methods.healthCheck], factory: batchFactory)
+        for (count, nanoseconds) in [(8, Int64(20_000)), (1, 3_000_000), (0, 5), (64, -7)] {
+            for _ in 0..<count { single.callFinished(method: Methods.healthCheck, code: .ok, nanoseconds: nanoseconds) }
+            batch.callsFinished(batch.series(method: Methods.healthCheck, code: .ok), count: count, nanoseconds: nanoseconds)
+        }
+        let series = batch.series(method: "/not/served", code: .unimplemented)
+        batch.callsFinished(series, count: 2, nanoseconds: 1_000)
+        for _ in 0..<2 { single.callFinished(method: "/not/served", code: .unimplemented, nanoseconds: 1_000) }
+
+        let expected = parseExposition(oneByOne.emitToString())
+        let got = parseExposition(batched.emitToString())
+        #expect(got.count == expected.count)
+        for sample in expected {
+            #expect(got.value(sample.name, sample.labels) == sample.value, "\(sample.name) \(sample.labels)")
+        }
+        #expect(got.value(MetricCatalog.rpcCalls.name, ["method": Methods.healthCheck, "code": "OK"]) == 73)
+        #expect(got.value(MetricCatalog.rpcCalls.name, ["method": "other", "code": "UNIMPLEMENTED"]) == 2)
+    }
+
     @Test func batchSizesRunTimesAndQueueDepth() {
         let (registry, factory) = registryAndFactory()
         let metrics = BatchMetrics(model: "age", factory: factory)

@@ -69,4 +69,30 @@ import Testing
         #expect(envelope.callID == 42 && envelope.endOfStream && envelope.payload == [1, 2, 3])
         #expect(envelope.status?.code == StatusCode.notFound.rawValue && envelope.status?.message == "nope")
     }
+
+    /// A pre-encoded answer gives, for every call id, the bytes of the plain
+    /// writer (and so of protobuf-c) for the same arguments.
+    @Test func preencodedAnswersMatchTheWriter() {
+        var random = Seeded(state: 0xC0FFEE)
+        let answers: [(StatusCode, String, [UInt8])] = [
+            (.ok, "", [0x08, 0x01]), (.ok, "", [0x08, 0x02]), (.ok, "", []), (.notFound, "unknown service 'x'", []),
+            (StatusCode(rawValue: 300), String(repeating: "m", count: 200), [UInt8](repeating: 5, count: 130)),
+        ]
+        var callIDs: [UInt64] = [0, 1, 127, 128, 16_383, 16_384, 1 << 35, UInt64(1) << 63, UInt64.max]
+        for _ in 0..<200 { callIDs.append(random.next() >> UInt64.random(in: 0...63, using: &random)) }
+        for (code, message, payload) in answers {
+            let answer = ResponseFrameWriter.PreencodedFinal(code: code, message: message, payload: payload)
+            var ours = ByteBufferAllocator().buffer(capacity: 0)
+            var plain = ByteBufferAllocator().buffer(capacity: 0)
+            var expected: [UInt8] = []
+            for callID in callIDs {
+                ResponseFrameWriter.writeFinal(callID: callID, answer, to: &ours)
+                ResponseFrameWriter.writeFinal(callID: callID, code: code, message: message, payload: payload, to: &plain)
+                expected += reference(callID, code, message, payload)
+            }
+            let samePlain = ours.readableBytesView.elementsEqual(plain.readableBytesView)
+            let sameProtobufC = ours.readableBytesView.elementsEqual(expected)
+            #expect(samePlain && sameProtobufC, "code \(code) message \(message.utf8.count) B payload \(payload.count) B")
+        }
+    }
 }

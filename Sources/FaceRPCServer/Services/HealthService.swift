@@ -12,11 +12,24 @@ struct HealthService: RPCService {
     /// How often Watch looks for a change.
     static let watchInterval: Duration = .milliseconds(100)
 
+    /// The status of service "", the whole server: SERVING until the drain begins.
+    static func serverStatus(draining: Bool) -> HealthCheckResponse.ServingStatus {
+        draining ? .notServing : .serving
+    }
+
     func status(of service: String) -> HealthCheckResponse.ServingStatus {
         let draining = draining.load(ordering: .acquiring)
-        if service.isEmpty { return draining ? .notServing : .serving }
+        if service.isEmpty { return Self.serverStatus(draining: draining) }
         guard let model = catalog?.servingStatus(ofModel: service) else { return .serviceUnknown }
         return draining ? .notServing : model
+    }
+
+    /// The encoded HealthCheckResponse carrying `status` (Check's answer,
+    /// Watch's messages, and ``PreencodedHealthCheck``'s frames).
+    static func encodedCheckResponse(_ status: HealthCheckResponse.ServingStatus) -> [UInt8] {
+        var response = HealthCheckResponse()
+        response.status = status
+        return response.serializedBytes()
     }
 
     func register(into router: inout Router) {
@@ -24,9 +37,7 @@ struct HealthService: RPCService {
             let request = try decode(HealthCheckRequest.self, payload)
             let status = self.status(of: request.service)
             if status == .serviceUnknown { throw .notFound("unknown service '\(request.service)'") }
-            var response = HealthCheckResponse()
-            response.status = status
-            return response.serializedBytes()
+            return Self.encodedCheckResponse(status)
         })
         router.register(Methods.healthWatch, .serverStreaming { context, payload, writer throws(RPCError) in
             let request = try decode(HealthCheckRequest.self, payload)
@@ -34,9 +45,7 @@ struct HealthService: RPCService {
             while true {
                 let now = self.status(of: request.service)
                 if now != last {
-                    var response = HealthCheckResponse()
-                    response.status = now
-                    try await writer.send(response.serializedBytes())
+                    try await writer.send(Self.encodedCheckResponse(now))
                     last = now
                 }
                 try context.checkAlive()

@@ -13,12 +13,13 @@ struct TestServer {
     var unix: Endpoint { .unix(path: unixPath) }
 
     static func start(limits: ServerLimits = ServerLimits(), catalog: (any ModelCatalog)? = nil,
-                      services: [any RPCService] = []) async throws -> TestServer {
+                      services: [any RPCService] = [], authToken: AuthToken? = nil) async throws -> TestServer {
         let folder = try makeTemporaryFolder()
         let unixPath = folder + "/s.sock"
         var configuration = ServerConfiguration(endpoints: [.unix(path: unixPath), .tcp(host: "127.0.0.1", port: 0)])
         configuration.limits = limits
         configuration.enableDebugService = true
+        configuration.authToken = authToken
         var logger = Logger(label: "test-server")
         logger.logLevel = .critical
         let server = FaceRPCServer(configuration: configuration, services: services, catalog: catalog, logger: logger)
