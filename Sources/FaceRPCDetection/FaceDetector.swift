@@ -1,5 +1,6 @@
 import Dispatch
 import FaceRPCEngine
+import FaceRPCKernels
 import FaceRPCImage
 import Foundation
 
@@ -280,6 +281,27 @@ public final class FaceDetector: Sendable {
         return (try net.run(level.values, batch: 1), net.outputShape[2], net.outputShape[1])
     }
 
+    /// Candidates whose lanes fill less of a 16-lane block than this go to
+    /// the engine instead: a block costs the same whether 1 or 16 candidates
+    /// fill it, about as much as 8 candidates one by one on the engine.
+    static let minimumLanesPerBlock = 8
+
+    /// Runs R- or O-net on `count` patches: whole blocks of 16 (and a last
+    /// block at least half full) with one candidate per lane, the few left
+    /// over on the engine, whose cost grows with the candidates.
+    func runCandidates(_ batch: [Float], count: Int, runner: CandidateNetRunner?, network: Network) throws -> [Float] {
+        guard let runner else { return try network.run(batch, batch: count) }
+        let lanes = LaneBatchedLayout.lanes
+        let leftover = count % lanes
+        let viaLanes = leftover >= Self.minimumLanesPerBlock ? count : count - leftover
+        var out = viaLanes > 0 ? runner.run(batch, count: viaLanes, threads: threads) : []
+        if viaLanes < count {
+            let elements = network.inputShape.reduce(1, *)
+            out += try network.run(Array(batch[(viaLanes * elements)..<(count * elements)]), batch: count - viaLanes)
+        }
+        return out
+    }
+
     /// R-net on 24x24 patches of the squared proposals: rescored, regressed,
     /// thresholded, NMS 0.7, squared.
     func refine(_ image: PlanarImage, _ boxes: [CandidateBox], threshold: Float) throws -> [CandidateBox] {
@@ -287,8 +309,7 @@ public final class FaceDetector: Sendable {
         let size = MTCNNStage.rnet.inputSize
         var batch = [Float](repeating: 0, count: candidates.count * 3 * size * size)
         DetectorResize.patches(image, boxes: candidates, size: size, into: &batch)
-        let out = try rnetRunner?.run(batch, count: candidates.count, threads: threads)
-            ?? rnet.run(batch, batch: candidates.count)
+        let out = try runCandidates(batch, count: candidates.count, runner: rnetRunner, network: rnet)
         var kept: [CandidateBox] = []
         for (n, box) in candidates.enumerated() {
             let o = n * 6
@@ -307,8 +328,7 @@ public final class FaceDetector: Sendable {
         let size = MTCNNStage.onet.inputSize
         var batch = [Float](repeating: 0, count: candidates.count * 3 * size * size)
         DetectorResize.patches(image, boxes: candidates, size: size, into: &batch)
-        let out = try onetRunner?.run(batch, count: candidates.count, threads: threads)
-            ?? onet.run(batch, batch: candidates.count)
+        let out = try runCandidates(batch, count: candidates.count, runner: onetRunner, network: onet)
         var kept: [CandidateBox] = []
         for (n, box) in candidates.enumerated() {
             let o = n * 16

@@ -30,6 +30,27 @@ import Testing
         }
     }
 
+    @Test(.enabled(if: MTCNNFixtures.haveModels))
+    func detectorSendsFullBlocksToLanesAndTheFewLeftToTheEngine() throws {
+        let detector = try FaceDetector(modelsDirectory: try #require(MTCNNFixtures.modelsDirectory), threads: 2)
+        var rng = FaceRPCKernels.SplitMix64(seed: 47)
+        let minimum = FaceDetector.minimumLanesPerBlock
+        // Leftovers under, at and over the minimum, alone and after whole blocks.
+        let counts = [1, minimum - 1, minimum, 16 + minimum - 1, 16 + minimum, 32, 40]
+        for (stage, nets) in zip(["R-net", "O-net"], detector.candidateNetsForTesting) {
+            let imageElements = nets.network.inputShape.reduce(1, *)
+            for count in counts {
+                let batch = rng.floats(count * imageElements)
+                let expected = try nets.network.run(batch, batch: count)
+                let got = try detector.runCandidates(batch, count: count, runner: nets.runner, network: nets.network)
+                #expect(got.count == expected.count, "\(stage) x\(count)")
+                guard got.count == expected.count else { continue }
+                let worst = zip(got, expected).map { abs($0 - $1) }.max() ?? 0
+                #expect(worst <= 1e-4, "\(stage) x\(count): max abs difference \(worst)")
+            }
+        }
+    }
+
     @Test func otherGraphsAreNotTaken() {
         // A lone convolution without the PReLU and fully-connected tail.
         let conv = Conv2DSpec(inChannels: 3, outChannels: 4, kernelH: 3, kernelW: 3,
