@@ -7,17 +7,6 @@ import Testing
 /// The hand-written final-response encoder against protobuf-c's encoding of
 /// the same envelope, byte for byte.
 @Suite struct ResponseFrameWriterTests {
-    /// SplitMix64, so that failures reproduce.
-    struct Seeded: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     private func reference(_ callID: UInt64, _ code: StatusCode, _ message: String, _ payload: [UInt8]) -> [UInt8] {
         var frame = EnvelopeCodec.frame(EnvelopeCodec.finalResponse(callID: callID, code: code, message: message, payload: payload),
