@@ -82,6 +82,109 @@ public func f32_dconv_prelu_16x16_simd16(
     }
 }
 
+/// `f32_dconv_prelu_10x32_simd16`: as ``f32_dconv_prelu_16x16_simd16`` for a
+/// layer of at most 10 output channels (P-net's first layer has 10, its
+/// heads 6, R-net's last 6), which the 16-channel tile would pad by 60% or more.
+///
+/// Lanes: 16. Tile: 10 output channels x 2 vectors = 20 separate accumulators;
+/// step: one tap, where two input loads feed 20 broadcast FMAs. Then a
+/// one-vector loop (10 accumulators) for a last odd vector, whose lanes past
+/// `width` are computed from padding and not stored (// leftovers). Same
+/// arguments and read rules as the 16-channel kernel; `weights` is
+/// `[inChannels][kernelH][kernelW][10]` and `bias`, `slopes` hold 10 values.
+@inline(__always)
+public func f32_dconv_prelu_10x32_simd16(
+    _ input: UnsafePointer<Float>, _ inChannelStride: Int, _ inRowStride: Int, _ tapStride: Int, _ inChannels: Int,
+    _ kernelH: Int, _ kernelW: Int, _ weights: UnsafePointer<Float>,
+    _ bias: UnsafePointer<Float>, _ slopes: UnsafePointer<Float>,
+    _ output: UnsafeMutablePointer<Float>, _ outChannelStride: Int, _ outChannels: Int, _ width: Int
+) {
+    @inline(__always) func put(_ c: SIMD16<Float>, _ j: Int, _ x: Int) {
+        guard j < outChannels else { return }
+        let lanes = min(16, width - x)
+        guard lanes > 0 else { return }
+        let v = c.replacing(with: c * slopes[j], where: c .< 0)
+        let out = output + j * outChannelStride + x
+        if lanes == 16 {
+            v.store(to: out)
+        } else {
+            for l in 0..<lanes { out[l] = v[l] }
+        }
+    }
+    let end = (width + 15) / 16 * 16
+    var x = 0
+    while x + 32 <= end {
+        var a0 = SIMD16<Float>(repeating: bias[0]), b0 = a0
+        var a1 = SIMD16<Float>(repeating: bias[1]), b1 = a1
+        var a2 = SIMD16<Float>(repeating: bias[2]), b2 = a2
+        var a3 = SIMD16<Float>(repeating: bias[3]), b3 = a3
+        var a4 = SIMD16<Float>(repeating: bias[4]), b4 = a4
+        var a5 = SIMD16<Float>(repeating: bias[5]), b5 = a5
+        var a6 = SIMD16<Float>(repeating: bias[6]), b6 = a6
+        var a7 = SIMD16<Float>(repeating: bias[7]), b7 = a7
+        var a8 = SIMD16<Float>(repeating: bias[8]), b8 = a8
+        var a9 = SIMD16<Float>(repeating: bias[9]), b9 = a9
+        var wp = weights
+        for ic in 0..<inChannels {
+            let plane = input + ic * inChannelStride + x
+            for ky in 0..<kernelH {
+                let row = plane + ky * inRowStride
+                for kx in 0..<kernelW {
+                    let v0 = SIMD16<Float>(loadFrom: row + kx * tapStride)
+                    let v1 = SIMD16<Float>(loadFrom: row + kx * tapStride + 16)
+                    do { let w = SIMD16<Float>(repeating: wp[0]); a0 = a0.addingProduct(v0, w); b0 = b0.addingProduct(v1, w) }
+                    do { let w = SIMD16<Float>(repeating: wp[1]); a1 = a1.addingProduct(v0, w); b1 = b1.addingProduct(v1, w) }
+                    do { let w = SIMD16<Float>(repeating: wp[2]); a2 = a2.addingProduct(v0, w); b2 = b2.addingProduct(v1, w) }
+                    do { let w = SIMD16<Float>(repeating: wp[3]); a3 = a3.addingProduct(v0, w); b3 = b3.addingProduct(v1, w) }
+                    do { let w = SIMD16<Float>(repeating: wp[4]); a4 = a4.addingProduct(v0, w); b4 = b4.addingProduct(v1, w) }
+                    do { let w = SIMD16<Float>(repeating: wp[5]); a5 = a5.addingProduct(v0, w); b5 = b5.addingProduct(v1, w) }
+                    do { let w = SIMD16<Float>(repeating: wp[6]); a6 = a6.addingProduct(v0, w); b6 = b6.addingProduct(v1, w) }
+                    do { let w = SIMD16<Float>(repeating: wp[7]); a7 = a7.addingProduct(v0, w); b7 = b7.addingProduct(v1, w) }
+                    do { let w = SIMD16<Float>(repeating: wp[8]); a8 = a8.addingProduct(v0, w); b8 = b8.addingProduct(v1, w) }
+                    do { let w = SIMD16<Float>(repeating: wp[9]); a9 = a9.addingProduct(v0, w); b9 = b9.addingProduct(v1, w) }
+                    wp += 10
+                }
+            }
+        }
+        put(a0, 0, x); put(b0, 0, x + 16); put(a1, 1, x); put(b1, 1, x + 16); put(a2, 2, x); put(b2, 2, x + 16); put(a3, 3, x); put(b3, 3, x + 16); put(a4, 4, x); put(b4, 4, x + 16); put(a5, 5, x); put(b5, 5, x + 16); put(a6, 6, x); put(b6, 6, x + 16); put(a7, 7, x); put(b7, 7, x + 16); put(a8, 8, x); put(b8, 8, x + 16); put(a9, 9, x); put(b9, 9, x + 16);
+        x += 32
+    }
+    if x < end {
+        var a0 = SIMD16<Float>(repeating: bias[0])
+        var a1 = SIMD16<Float>(repeating: bias[1])
+        var a2 = SIMD16<Float>(repeating: bias[2])
+        var a3 = SIMD16<Float>(repeating: bias[3])
+        var a4 = SIMD16<Float>(repeating: bias[4])
+        var a5 = SIMD16<Float>(repeating: bias[5])
+        var a6 = SIMD16<Float>(repeating: bias[6])
+        var a7 = SIMD16<Float>(repeating: bias[7])
+        var a8 = SIMD16<Float>(repeating: bias[8])
+        var a9 = SIMD16<Float>(repeating: bias[9])
+        var wp = weights
+        for ic in 0..<inChannels {
+            let plane = input + ic * inChannelStride + x
+            for ky in 0..<kernelH {
+                let row = plane + ky * inRowStride
+                for kx in 0..<kernelW {
+                    let v0 = SIMD16<Float>(loadFrom: row + kx * tapStride)
+                    a0 = a0.addingProduct(v0, SIMD16<Float>(repeating: wp[0]))
+                    a1 = a1.addingProduct(v0, SIMD16<Float>(repeating: wp[1]))
+                    a2 = a2.addingProduct(v0, SIMD16<Float>(repeating: wp[2]))
+                    a3 = a3.addingProduct(v0, SIMD16<Float>(repeating: wp[3]))
+                    a4 = a4.addingProduct(v0, SIMD16<Float>(repeating: wp[4]))
+                    a5 = a5.addingProduct(v0, SIMD16<Float>(repeating: wp[5]))
+                    a6 = a6.addingProduct(v0, SIMD16<Float>(repeating: wp[6]))
+                    a7 = a7.addingProduct(v0, SIMD16<Float>(repeating: wp[7]))
+                    a8 = a8.addingProduct(v0, SIMD16<Float>(repeating: wp[8]))
+                    a9 = a9.addingProduct(v0, SIMD16<Float>(repeating: wp[9]))
+                    wp += 10
+                }
+            }
+        }
+        put(a0, 0, x); put(a1, 1, x); put(a2, 2, x); put(a3, 3, x); put(a4, 4, x); put(a5, 5, x); put(a6, 6, x); put(a7, 7, x); put(a8, 8, x); put(a9, 9, x);
+    }
+}
+
 /// `f32_maxpool_2x2s2_simd16`: one output row of a 2x2, stride-2 max pool in
 /// ceil mode (a last odd column or row pools over what exists).
 ///
@@ -122,18 +225,22 @@ public func f32_maxpool_2x2s2_simd16(_ rowA: UnsafePointer<Float>, _ rowB: Unsaf
 }
 
 /// A stride-1, unpadded convolution with PReLU, packed once for
-/// ``f32_dconv_prelu_16x16_simd16``: output channels in blocks of 16 (the last
-/// block zero-padded), weights `[block][inChannels][kernelH][kernelW][16]`.
+/// ``f32_dconv_prelu_16x16_simd16`` (output channels in blocks of 16, the last
+/// block zero-padded) or, for at most 10 output channels,
+/// ``f32_dconv_prelu_10x32_simd16``; weights `[block][inChannels][kernelH][kernelW][blockWidth]`.
 ///
 /// Meant for layers with few input channels and wide outputs; the caller owns
 /// the row loop so it can stream rows through several layers (see
-/// ``runRow(input:inChannelStride:inRowStride:output:outChannelStride:width:)``).
+/// ``runRow(input:inChannelStride:inRowStride:tapStride:output:outChannelStride:width:)``).
 public struct PackedDirectConvolution: Sendable {
     public let inChannels: Int
     public let outChannels: Int
     public let kernelH: Int
     public let kernelW: Int
-    /// Output channel blocks of 16.
+    /// Output channels per block: 10 (``f32_dconv_prelu_10x32_simd16``) for
+    /// layers of at most 10, else 16 (``f32_dconv_prelu_16x16_simd16``).
+    public let blockWidth: Int
+    /// Output channel blocks.
     public let blocks: Int
     private let packed: [Float]
     private let bias: [Float]
@@ -151,16 +258,18 @@ public struct PackedDirectConvolution: Sendable {
         precondition(slopes == nil || slopes!.count == outChannels)
         self.inChannels = inChannels; self.outChannels = outChannels
         self.kernelH = kernelH; self.kernelW = kernelW
-        blocks = (outChannels + 15) / 16
-        let taps = inChannels * kernelH * kernelW
-        var packed = [Float](repeating: 0, count: blocks * taps * 16)
+        // Up to 10 outputs take the 10-channel tile, more take 16-channel blocks.
+        blockWidth = outChannels <= 10 ? 10 : 16
+        blocks = (outChannels + blockWidth - 1) / blockWidth
+        let taps = inChannels * kernelH * kernelW, width = blockWidth
+        var packed = [Float](repeating: 0, count: blocks * taps * width)
         for o in 0..<outChannels {
-            let block = o / 16, lane = o % 16
-            for t in 0..<taps { packed[(block * taps + t) * 16 + lane] = weights[o * taps + t] }
+            let block = o / width, lane = o % width
+            for t in 0..<taps { packed[(block * taps + t) * width + lane] = weights[o * taps + t] }
         }
         self.packed = packed
-        self.bias = bias + [Float](repeating: 0, count: blocks * 16 - outChannels)
-        self.slopes = (slopes ?? [Float](repeating: 1, count: outChannels)) + [Float](repeating: 1, count: blocks * 16 - outChannels)
+        self.bias = bias + [Float](repeating: 0, count: blocks * width - outChannels)
+        self.slopes = (slopes ?? [Float](repeating: 1, count: outChannels)) + [Float](repeating: 1, count: blocks * width - outChannels)
     }
 
     /// Floats past `width` that every input row must be readable for: the last
@@ -179,6 +288,12 @@ public struct PackedDirectConvolution: Sendable {
         packed.withUnsafeBufferPointer { w in
             bias.withUnsafeBufferPointer { b in
                 slopes.withUnsafeBufferPointer { s in
+                    if blockWidth == 10 {
+                        f32_dconv_prelu_10x32_simd16(
+                            input, inChannelStride, inRowStride, tapStride, inChannels, kernelH, kernelW,
+                            w.baseAddress!, b.baseAddress!, s.baseAddress!, output, outChannelStride, outChannels, width)
+                        return
+                    }
                     for block in 0..<blocks {
                         f32_dconv_prelu_16x16_simd16(
                             input, inChannelStride, inRowStride, tapStride, inChannels, kernelH, kernelW,

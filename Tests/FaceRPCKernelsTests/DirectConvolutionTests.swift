@@ -13,6 +13,10 @@ let directConvCases: [(name: String, inChannels: Int, outChannels: Int, kernelH:
     ("one output pixel", 4, 3, 3, 3, 3, 3),
     ("width 16 exactly", 2, 16, 3, 3, 4, 18),
     ("wide", 3, 20, 3, 3, 4, 100),
+    // The 10-channel tile: pairs of vectors, a last single vector, a partial one.
+    ("10 outputs, 3 vectors", 3, 10, 3, 3, 5, 50),
+    ("7 outputs, 2 vectors and a partial one", 4, 7, 3, 3, 4, 41),
+    ("10 outputs, 1x1, one vector", 32, 10, 1, 1, 2, 16),
 ]
 
 @Suite("Direct convolution and the 2x2 pool (P-net kernels)")
