@@ -63,13 +63,28 @@ def _die_with_parent() -> None:
         pass
 
 
-def start_server(*extra: str) -> Server:
+def start_server(*extra: str, private_models: bool = False) -> Server:
+    """Starts `facerpc serve` on a temporary Unix socket and a free TCP port.
+
+    With `private_models`, the server gets a models folder of its own that
+    links to the pretrained models: a test that trains and registers a model
+    then writes nothing into the shared folder (which would change the next
+    run's version numbers and what `make serve` loads).
+    """
     binary = server_binary()
     if not binary.is_file():
         pytest.skip(f"facerpc server binary not found at {binary} (build it with `swift build --product facerpc` or set FACERPC_BIN)")
     tmp = tempfile.TemporaryDirectory(prefix="facerpc-py-")
     sock = os.path.join(tmp.name, "s.sock")
     models = os.environ.get("FACERPC_MODELS_DIR") or "/nonexistent"
+    if private_models:
+        private = os.path.join(tmp.name, "models")
+        os.mkdir(private)
+        if os.path.isdir(models):
+            for name in os.listdir(models):
+                if not name.startswith("lh-"):
+                    os.symlink(os.path.join(os.path.abspath(models), name), os.path.join(private, name))
+        models = private
     cmd = [str(binary), "serve", "--unix", sock, "--tcp", "127.0.0.1:0", "--enable-debug-service", "--models", models, "--log-level", "warning", *extra]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=None, preexec_fn=_die_with_parent)
     assert proc.stdout is not None

@@ -34,7 +34,7 @@ def data_root(tmp_path):
 
 
 def test_train_watch_report(data_root, tmp_path):
-    server = start_server("--data-root", str(data_root), "--state-dir", str(tmp_path / "state"))
+    server = start_server("--data-root", str(data_root), "--state-dir", str(tmp_path / "state"), private_models=True)
     try:
         with facerpc.Client(server.unix) as c:
             started = c.train(task="gender", data="train.csv", steps=6, batch_size=4, checkpoint_every=3,
