@@ -27,7 +27,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "clients", "python"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import facerpc.aio  # noqa: E402
+from rpc_cpu import cpu_seconds  # noqa: E402
 
 
 def default_photos(shared):
@@ -36,13 +38,6 @@ def default_photos(shared):
     photos += sorted(glob.glob(os.path.join(det, "demo_smahesh29", "*.jpg")))
     photos += sorted(glob.glob(os.path.join(shared, "utkface", "images", "*.jpg")))[:20]
     return photos
-
-
-def process_cpu_seconds(pid):
-    """utime + stime of a process, all threads, in seconds (Linux /proc)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def server_pid_for(socket_path):
@@ -85,11 +80,11 @@ async def run_ours(target, photos, concurrency, connections, seconds, min_face_s
     # Warm up every connection and model batcher.
     for client in clients:
         await client.predict(blobs[0], timeout=60)
-    cpu_start = process_cpu_seconds(server_pid) if server_pid else None
+    cpu_start = cpu_seconds(server_pid) if server_pid else None
     start = time.perf_counter()
     await asyncio.gather(*(worker(i) for i in range(concurrency)))
     elapsed = time.perf_counter() - start
-    cpu = process_cpu_seconds(server_pid) - cpu_start if server_pid else None
+    cpu = cpu_seconds(server_pid) - cpu_start if server_pid else None
     for client in clients:
         await client.close()
     latencies.sort()

@@ -46,23 +46,15 @@ struct CandidateNetRunner: Sendable {
     /// converter writes, fully connected + PReLU, fully connected. Nil for any
     /// other graph (it then runs on ``Network``).
     init?(graph: Graph) {
-        guard graph.inputShape.count == 3, graph.inputShape[1] == graph.inputShape[2] else { return nil }
+        guard graph.inputShape.count == 3, graph.inputShape[1] == graph.inputShape[2], graph.isStraightChain else { return nil }
         let nodes = graph.nodes
-        for i in nodes.indices {
-            let expected = i == 0 ? graph.inputName : nodes[i - 1].outputs.first
-            guard nodes[i].inputs.count == 1, nodes[i].inputs.first == expected, nodes[i].outputs.count == 1 else { return nil }
-        }
-        guard nodes.last?.outputs.first == graph.outputName else { return nil }
         var channels = graph.inputShape[0], height = graph.inputShape[1], width = graph.inputShape[2]
         var stages: [Stage] = []
         var i = 0
         while i + 1 < nodes.count, case .conv2d(let c) = nodes[i].op, case .prelu(let slopes) = nodes[i + 1].op {
-            guard c.inChannels == channels, c.strideH == 1, c.strideW == 1, c.padTop == 0, c.padLeft == 0,
-                  c.padBottom == 0, c.padRight == 0, c.dilationH == 1, c.dilationW == 1, c.groups == 1,
-                  c.activation == .none, slopes.count == c.outChannels,
+            guard c.isDirectConvolution, c.inChannels == channels, slopes.count == c.outChannels,
                   c.kernelH <= height, c.kernelW <= width else { return nil }
-            let conv = PackedDirectConvolution(inChannels: c.inChannels, outChannels: c.outChannels, kernelH: c.kernelH,
-                                               kernelW: c.kernelW, weights: c.weights, bias: c.bias, slopes: slopes)
+            let conv = PackedDirectConvolution(c, slopes: slopes)
             let convH = height - c.kernelH + 1, convW = width - c.kernelW + 1
             i += 2
             var pool: PoolGeometry?

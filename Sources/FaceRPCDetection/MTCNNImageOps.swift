@@ -295,14 +295,12 @@ private struct PyramidLevel {
                 }
                 if y == first + n - 1 {
                     finish(row: o, slot: slot, width: w)
-                    if o == nextRow { nextRow += 1 }
+                    // Spans' ends never decrease, so every earlier row is done too.
+                    nextRow = o + 1
                 }
             }
             o += 1
         }
-        // Rows finished out of order (never for area spans, whose ends only
-        // grow) would leave nextRow behind; skip past any already done.
-        while nextRow < outHeight, Int(wy.start[nextRow] + wy.count[nextRow]) - 1 < y { nextRow += 1 }
     }
 
     /// Resizes output row `o` horizontally into the output, then clears its slot.

@@ -39,29 +39,17 @@ struct PNetRunner: Sendable {
               case .conv2d(let c2) = ops[3], case .prelu(let s2) = ops[4],
               case .conv2d(let c3) = ops[5], case .prelu(let s3) = ops[6], case .conv2d(let c4) = ops[7]
         else { return nil }
-        // A straight chain: each node reads the previous node's output.
-        for i in graph.nodes.indices {
-            let expected = i == 0 ? graph.inputName : graph.nodes[i - 1].outputs.first
-            guard graph.nodes[i].inputs.count == 1, graph.nodes[i].inputs.first == expected,
-                  graph.nodes[i].outputs.count == 1 else { return nil }
-        }
-        guard graph.nodes[7].outputs[0] == graph.outputName else { return nil }
         func plain(_ c: Conv2DSpec, _ cin: Int, _ cout: Int, _ k: Int) -> Bool {
-            c.inChannels == cin && c.outChannels == cout && c.kernelH == k && c.kernelW == k
-                && c.strideH == 1 && c.strideW == 1 && c.padTop == 0 && c.padLeft == 0
-                && c.padBottom == 0 && c.padRight == 0 && c.dilationH == 1 && c.dilationW == 1
-                && c.groups == 1 && c.activation == .none
+            c.isDirectConvolution && c.inChannels == cin && c.outChannels == cout && c.kernelH == k && c.kernelW == k
         }
-        guard plain(c1, 3, 10, 3), plain(c2, 10, 16, 3), plain(c3, 16, 32, 3), plain(c4, 32, Self.outputChannels, 1),
+        guard graph.isStraightChain,
+              plain(c1, 3, 10, 3), plain(c2, 10, 16, 3), plain(c3, 16, 32, 3), plain(c4, 32, Self.outputChannels, 1),
               s1.count == 10, s2.count == 16, s3.count == 32,
               pool.kernelH == 2, pool.kernelW == 2, pool.strideH == 2, pool.strideW == 2, pool.ceilMode,
               pool.padTop == 0, pool.padLeft == 0, pool.padBottom == 0, pool.padRight == 0
         else { return nil }
-        func pack(_ c: Conv2DSpec, _ slopes: [Float]?) -> PackedDirectConvolution {
-            PackedDirectConvolution(inChannels: c.inChannels, outChannels: c.outChannels, kernelH: c.kernelH,
-                                    kernelW: c.kernelW, weights: c.weights, bias: c.bias, slopes: slopes)
-        }
-        conv1 = pack(c1, s1); conv2 = pack(c2, s2); conv3 = pack(c3, s3); heads = pack(c4, nil)
+        conv1 = PackedDirectConvolution(c1, slopes: s1); conv2 = PackedDirectConvolution(c2, slopes: s2)
+        conv3 = PackedDirectConvolution(c3, slopes: s3); heads = PackedDirectConvolution(c4, slopes: nil)
     }
 
     /// Output size for a `width x height` level: `((h - 2 + 1) / 2 - 4, ...)`;

@@ -3,6 +3,19 @@
 // reductions than multiplying: each output row is computed straight from the
 // input rows, the reduction over the taps staying in registers.
 
+/// The direct kernels' epilogue: PReLU with `slope` (1 = none), then the
+/// first `lanes` lanes stored at `out` (16: one vector store; fewer: // leftovers,
+/// lanes computed from padding and not stored).
+@inline(__always)
+private func f32_prelu_store_simd16(_ c: SIMD16<Float>, _ slope: Float, _ out: UnsafeMutablePointer<Float>, _ lanes: Int) {
+    let v = c.replacing(with: c * slope, where: c .< 0)
+    if lanes == 16 {
+        v.store(to: out)
+    } else {
+        for l in 0..<lanes { out[l] = v[l] }
+    }
+}
+
 /// `f32_dconv_prelu_16x16_simd16`: one output row of a stride-1, unpadded
 /// convolution for one block of 16 output channels, then PReLU.
 ///
@@ -67,14 +80,7 @@ public func f32_dconv_prelu_16x16_simd16(
         let lanes = min(16, width - x)
         @inline(__always) func put(_ c: SIMD16<Float>, _ j: Int) {
             guard j < outChannels else { return }
-            let v = c.replacing(with: c * slopes[j], where: c .< 0)
-            let out = output + j * outChannelStride + x
-            if lanes == 16 {
-                v.store(to: out)
-            } else {
-                // leftovers: the lanes past `width` were computed from padding.
-                for l in 0..<lanes { out[l] = v[l] }
-            }
+            f32_prelu_store_simd16(c, slopes[j], output + j * outChannelStride + x, lanes)
         }
         put(c0, 0); put(c1, 1); put(c2, 2); put(c3, 3); put(c4, 4); put(c5, 5); put(c6, 6); put(c7, 7)
         put(c8, 8); put(c9, 9); put(c10, 10); put(c11, 11); put(c12, 12); put(c13, 13); put(c14, 14); put(c15, 15)
@@ -101,15 +107,7 @@ public func f32_dconv_prelu_10x32_simd16(
 ) {
     @inline(__always) func put(_ c: SIMD16<Float>, _ j: Int, _ x: Int) {
         guard j < outChannels else { return }
-        let lanes = min(16, width - x)
-        guard lanes > 0 else { return }
-        let v = c.replacing(with: c * slopes[j], where: c .< 0)
-        let out = output + j * outChannelStride + x
-        if lanes == 16 {
-            v.store(to: out)
-        } else {
-            for l in 0..<lanes { out[l] = v[l] }
-        }
+        f32_prelu_store_simd16(c, slopes[j], output + j * outChannelStride + x, min(16, width - x))
     }
     let end = (width + 15) / 16 * 16
     var x = 0
