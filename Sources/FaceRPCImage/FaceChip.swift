@@ -211,6 +211,26 @@ public enum FaceChip {
         return RGBImage(width: ow, height: oh, pixels: out)
     }
 
+    /// The chip mirrored left to right (column `x` becomes `width − 1 − x`):
+    /// the second view of a face for mirror averaging.
+    public static func mirrored(_ chip: RGBImage) -> RGBImage {
+        chip.requireConsistent("mirrored")
+        let w = chip.width
+        var out = [UInt8](repeating: 0, count: chip.pixels.count)
+        chip.pixels.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for y in 0..<chip.height {
+                    let row = 3 * w * y
+                    for x in 0..<w {
+                        let s = row + 3 * x, d = row + 3 * (w - 1 - x)
+                        dst[d] = src[s]; dst[d + 1] = src[s + 1]; dst[d + 2] = src[s + 2]
+                    }
+                }
+            }
+        }
+        return RGBImage(width: w, height: chip.height, pixels: out)
+    }
+
     /// Model input: planar float NCHW (N = 1) with `(byte − mean[c]) · scale`.
     /// - Precondition: `mean.count == 3` (checked even in unchecked builds).
     public static func toTensor(_ chip: RGBImage, mean: [Float], scale: Float) -> [Float] {

@@ -17,8 +17,11 @@ struct PreparedFaces: Sendable {
     var width: Int
     var height: Int
     var faces: [PreparedFace]
-    /// One NCHW tensor per model (in the order of ``FaceJob/models``), one chip per face.
+    /// One NCHW tensor per model (in the order of ``FaceJob/models``): one
+    /// chip per face, or with ``FaceJob/mirror`` two, the chip then its mirror.
     var tensors: [[Float]]
+    /// Chips per face in each tensor: 1, or 2 when mirror averaging.
+    var viewsPerFace: Int
     var decodeSeconds: Double
     var detectSeconds: Double
     var alignSeconds: Double
@@ -34,6 +37,9 @@ struct FaceJob: Sendable {
     var thresholds: (Float, Float, Float)
     var limits: ImageLimits
     var chipPadding: Double
+    /// Also send each chip mirrored left to right, for the networks' answers
+    /// on both views to be averaged.
+    var mirror: Bool = false
     var models: [ServingModel]
     var detector: FaceDetector?
     var detectorError: String?
@@ -86,8 +92,9 @@ struct FaceJob: Sendable {
         }
         let detectSeconds = lap()
 
+        let views = mirror ? 2 : 1
         var tensors: [[Float]] = models.map { model in
-            [Float](repeating: 0, count: found.count * model.preprocessing.sampleCount)
+            [Float](repeating: 0, count: found.count * views * model.preprocessing.sampleCount)
         }
         if !found.isEmpty {
             let gray = GrayImage(dlibGrayscaleOf: rgb)
@@ -103,15 +110,20 @@ struct FaceJob: Sendable {
                         throw .internalError("face chip failed: \(error)", cause: error)
                     }
                     let count = p.sampleCount
+                    let first = index * views
                     tensors[m].withUnsafeMutableBufferPointer { all in
-                        let slice = UnsafeMutableBufferPointer(rebasing: all[(index * count)..<((index + 1) * count)])
+                        let slice = UnsafeMutableBufferPointer(rebasing: all[(first * count)..<((first + 1) * count)])
                         FaceChip.toTensor(chip, mean: p.mean, scale: p.scale, into: slice)
+                        if mirror {
+                            let next = UnsafeMutableBufferPointer(rebasing: all[((first + 1) * count)..<((first + 2) * count)])
+                            FaceChip.toTensor(FaceChip.mirrored(chip), mean: p.mean, scale: p.scale, into: next)
+                        }
                     }
                 }
             }
         }
         let alignSeconds = lap()
-        return PreparedFaces(width: rgb.width, height: rgb.height, faces: found, tensors: tensors,
+        return PreparedFaces(width: rgb.width, height: rgb.height, faces: found, tensors: tensors, viewsPerFace: views,
                              decodeSeconds: decodeSeconds, detectSeconds: detectSeconds, alignSeconds: alignSeconds)
     }
 }

