@@ -22,6 +22,9 @@ struct CandidateNetRunner: Sendable {
     /// A convolution with its PReLU, and the max pool after it if any.
     struct Stage: Sendable {
         let conv: PackedDirectConvolution
+        /// The same convolution by Winograd F(2x2, 3x3), two rows at a time,
+        /// for 3x3 layers with at least ``winogradMinimumInputChannels``.
+        let winograd: PackedLaneWinogradConvolution?
         let inHeight: Int, inWidth: Int
         let convHeight: Int, convWidth: Int
         let pool: PoolGeometry?
@@ -29,8 +32,16 @@ struct CandidateNetRunner: Sendable {
         var outWidth: Int { pool?.outW ?? convWidth }
         /// Conv rows a pool keeps at once: a window's rows, plus the stride's
         /// worth being computed for the next one.
-        var ringRows: Int { pool.map { $0.kernelH + $0.strideH } ?? 0 }
+        /// Winograd rows come in pairs, so one more row may be computed ahead.
+        var ringRows: Int { pool.map { $0.kernelH + $0.strideH + (winograd == nil ? 0 : 1) } ?? 0 }
     }
+
+    /// Below this many input channels a 3x3 layer stays direct: the tile
+    /// transforms, which cost the same per input channel whatever the output
+    /// channels, stop being small beside the 16 products per channel pair
+    /// (R-net's 28 -> 48 and O-net's 32 -> 64 and 64 -> 64 layers qualify,
+    /// the 3-channel first layers do not).
+    static let winogradMinimumInputChannels = 16
 
     let inputChannels: Int
     let inputSize: Int
@@ -45,7 +56,8 @@ struct CandidateNetRunner: Sendable {
     /// optional max pool]+`, the transpose to `[W][H][C]` and flatten the
     /// converter writes, fully connected + PReLU, fully connected. Nil for any
     /// other graph (it then runs on ``Network``).
-    init?(graph: Graph) {
+    /// `winograd: false` keeps every layer direct (for comparisons).
+    init?(graph: Graph, winograd useWinograd: Bool = true) {
         guard graph.inputShape.count == 3, graph.inputShape[1] == graph.inputShape[2], graph.isStraightChain else { return nil }
         let nodes = graph.nodes
         var channels = graph.inputShape[0], height = graph.inputShape[1], width = graph.inputShape[2]
@@ -68,7 +80,11 @@ struct CandidateNetRunner: Sendable {
                 pool = g
                 i += 1
             }
-            let stage = Stage(conv: conv, inHeight: height, inWidth: width, convHeight: convH, convWidth: convW, pool: pool)
+            let winograd = useWinograd && c.kernelH == 3 && c.kernelW == 3 && c.inChannels >= Self.winogradMinimumInputChannels
+                ? PackedLaneWinogradConvolution(inChannels: c.inChannels, outChannels: c.outChannels,
+                                                weights: c.weights, bias: c.bias, slopes: slopes)
+                : nil
+            let stage = Stage(conv: conv, winograd: winograd, inHeight: height, inWidth: width, convHeight: convH, convWidth: convW, pool: pool)
             stages.append(stage)
             channels = c.outChannels; height = stage.outHeight; width = stage.outWidth
         }
@@ -110,11 +126,13 @@ struct CandidateNetRunner: Sendable {
         guard count > 0 else { return [] }
         let blocks = (count + lanes - 1) / lanes
         let tasks = max(1, min(threads, blocks))
-        // Per-task scratch: the packed input, each stage's ring and output, the hidden layer and the head.
+        // Per-task scratch: the packed input, each stage's ring, output and
+        // Winograd tiles, the hidden layer and the head.
         var sizes = [imageElements * lanes]
         for s in stages {
             sizes.append(s.pool == nil ? 0 : s.conv.outChannels * s.ringRows * s.convWidth * lanes)
             sizes.append(s.conv.outChannels * s.outHeight * s.outWidth * lanes)
+            sizes.append(s.winograd?.scratchCount(outputWidth: s.convWidth) ?? 0)
         }
         sizes += [hidden.outChannels * lanes, head.outChannels * lanes]
         var offsets: [Int] = [], total = 0
@@ -149,13 +167,22 @@ struct CandidateNetRunner: Sendable {
                                imageElements: inputChannels * inputSize * inputSize, into: x)
         for (k, s) in stages.enumerated() {
             let inRow = s.inWidth * lanes, inPlane = s.inHeight * inRow
-            let y = scratch + offsets[2 + 2 * k]
-            func convRow(_ r: Int, into out: UnsafeMutablePointer<Float>, channelStride: Int) {
+            let y = scratch + offsets[2 + 3 * k], tiles = scratch + offsets[3 + 3 * k]
+            /// Computes conv row `r` into `row(r)`, or with Winograd rows `r`
+            /// and `r + 1` (when it exists); returns the rows computed.
+            func convRows(_ r: Int, into row: (Int) -> UnsafeMutablePointer<Float>, channelStride: Int) -> Int {
+                if let w = s.winograd {
+                    w.runRowPair(input: x + r * inRow, inChannelStride: inPlane, inRowStride: inRow,
+                                 inputRows: min(4, s.inHeight - r), outputWidth: s.convWidth, scratch: tiles,
+                                 row0: row(r), row1: r + 1 < s.convHeight ? row(r + 1) : nil, outChannelStride: channelStride)
+                    return 2
+                }
                 s.conv.runRow(input: x + r * inRow, inChannelStride: inPlane, inRowStride: inRow, tapStride: lanes,
-                              output: out, outChannelStride: channelStride, width: s.convWidth * lanes)
+                              output: row(r), outChannelStride: channelStride, width: s.convWidth * lanes)
+                return 1
             }
             if let pool = s.pool {
-                let ring = scratch + offsets[1 + 2 * k], ringRows = s.ringRows
+                let ring = scratch + offsets[1 + 3 * k], ringRows = s.ringRows
                 let convRowSize = s.convWidth * lanes, ringPlane = ringRows * convRowSize
                 let outRow = s.outWidth * lanes, outPlane = s.outHeight * outRow
                 var computed = 0
@@ -163,8 +190,7 @@ struct CandidateNetRunner: Sendable {
                     for py in 0..<s.outHeight {
                         let r0 = py * pool.strideH, r1 = min(r0 + pool.kernelH, s.convHeight)
                         while computed < r1 {
-                            convRow(computed, into: ring + (computed % ringRows) * convRowSize, channelStride: ringPlane)
-                            computed += 1
+                            computed += convRows(computed, into: { ring + ($0 % ringRows) * convRowSize }, channelStride: ringPlane)
                         }
                         for r in r0..<r1 { rows[r - r0] = UnsafePointer(ring + (r % ringRows) * convRowSize) }
                         f32_maxpool_lanes_simd16(UnsafeBufferPointer(rebasing: rows[0..<(r1 - r0)]), ringPlane,
@@ -174,7 +200,8 @@ struct CandidateNetRunner: Sendable {
                 }
             } else {
                 let outRow = s.convWidth * lanes
-                for r in 0..<s.convHeight { convRow(r, into: y + r * outRow, channelStride: s.convHeight * outRow) }
+                var r = 0
+                while r < s.convHeight { r += convRows(r, into: { y + $0 * outRow }, channelStride: s.convHeight * outRow) }
             }
             x = y
         }

@@ -8,7 +8,9 @@
 /// lanes computed from padding and not stored).
 @inline(__always)
 private func f32_prelu_store_simd16(_ c: SIMD16<Float>, _ slope: Float, _ out: UnsafeMutablePointer<Float>, _ lanes: Int) {
-    let v = c.replacing(with: c * slope, where: c .< 0)
+    // Slope 1 (no activation: fully-connected layers, Winograd products) skips
+    // the compare, multiply and blend; the branch is the same for a whole row.
+    let v = slope == 1 ? c : c.replacing(with: c * slope, where: c .< 0)
     if lanes == 16 {
         v.store(to: out)
     } else {
@@ -59,6 +61,25 @@ public func f32_dconv_prelu_16x16_simd16(
         var c12 = SIMD16<Float>(repeating: bias[12]), c13 = SIMD16<Float>(repeating: bias[13])
         var c14 = SIMD16<Float>(repeating: bias[14]), c15 = SIMD16<Float>(repeating: bias[15])
         var w = weights
+        if kernelH == 1 && kernelW == 1 {
+            // Pointwise (1x1, the fully-connected layers and Winograd's
+            // products): one tap per channel, so the generic tap loops'
+            // set-up would cost as much as the 16 FMAs they wrap.
+            var p = input + x
+            for _ in 0..<inChannels {
+                let v = SIMD16<Float>(loadFrom: p)
+                c0 = c0.addingProduct(v, SIMD16(repeating: w[0])); c1 = c1.addingProduct(v, SIMD16(repeating: w[1]))
+                c2 = c2.addingProduct(v, SIMD16(repeating: w[2])); c3 = c3.addingProduct(v, SIMD16(repeating: w[3]))
+                c4 = c4.addingProduct(v, SIMD16(repeating: w[4])); c5 = c5.addingProduct(v, SIMD16(repeating: w[5]))
+                c6 = c6.addingProduct(v, SIMD16(repeating: w[6])); c7 = c7.addingProduct(v, SIMD16(repeating: w[7]))
+                c8 = c8.addingProduct(v, SIMD16(repeating: w[8])); c9 = c9.addingProduct(v, SIMD16(repeating: w[9]))
+                c10 = c10.addingProduct(v, SIMD16(repeating: w[10])); c11 = c11.addingProduct(v, SIMD16(repeating: w[11]))
+                c12 = c12.addingProduct(v, SIMD16(repeating: w[12])); c13 = c13.addingProduct(v, SIMD16(repeating: w[13]))
+                c14 = c14.addingProduct(v, SIMD16(repeating: w[14])); c15 = c15.addingProduct(v, SIMD16(repeating: w[15]))
+                w += 16
+                p += inChannelStride
+            }
+        } else {
         for ic in 0..<inChannels {
             let plane = input + ic * inChannelStride + x
             for ky in 0..<kernelH {
@@ -76,6 +97,7 @@ public func f32_dconv_prelu_16x16_simd16(
                     w += 16
                 }
             }
+        }
         }
         let lanes = min(16, width - x)
         @inline(__always) func put(_ c: SIMD16<Float>, _ j: Int) {
@@ -282,6 +304,17 @@ public struct PackedDirectConvolution: Sendable {
     @inline(__always)
     public func runRow(input: UnsafePointer<Float>, inChannelStride: Int, inRowStride: Int, tapStride: Int = 1,
                        output: UnsafeMutablePointer<Float>, outChannelStride: Int, width: Int) {
+        runRow(blocks: 0..<blocks, input: input, inChannelStride: inChannelStride, inRowStride: inRowStride,
+               tapStride: tapStride, output: output, outChannelStride: outChannelStride, width: width)
+    }
+
+    /// As ``runRow(input:inChannelStride:inRowStride:tapStride:output:outChannelStride:width:)``
+    /// for the output channels of blocks `blocks` only (`blockWidth` channels
+    /// each, the last one possibly partial); `output` points at the first
+    /// channel of the first block in the range.
+    @inline(__always)
+    public func runRow(blocks range: Range<Int>, input: UnsafePointer<Float>, inChannelStride: Int, inRowStride: Int,
+                       tapStride: Int = 1, output: UnsafeMutablePointer<Float>, outChannelStride: Int, width: Int) {
         let taps = inChannels * kernelH * kernelW
         packed.withUnsafeBufferPointer { w in
             bias.withUnsafeBufferPointer { b in
@@ -292,11 +325,11 @@ public struct PackedDirectConvolution: Sendable {
                             w.baseAddress!, b.baseAddress!, s.baseAddress!, output, outChannelStride, outChannels, width)
                         return
                     }
-                    for block in 0..<blocks {
+                    for block in range {
                         f32_dconv_prelu_16x16_simd16(
                             input, inChannelStride, inRowStride, tapStride, inChannels, kernelH, kernelW,
                             w.baseAddress! + block * taps * 16, b.baseAddress! + block * 16, s.baseAddress! + block * 16,
-                            output + block * 16 * outChannelStride, outChannelStride,
+                            output + (block - range.lowerBound) * 16 * outChannelStride, outChannelStride,
                             min(16, outChannels - block * 16), width)
                     }
                 }

@@ -30,6 +30,26 @@ import Testing
         }
     }
 
+    /// Which layers take Winograd, and that it agrees with the direct path.
+    @Test(.enabled(if: MTCNNFixtures.haveModels))
+    func winogradTakesTheWide3x3LayersAndAgreesWithDirect() throws {
+        let detector = try FaceDetector(modelsDirectory: try #require(MTCNNFixtures.modelsDirectory), threads: 1)
+        var rng = FaceRPCKernels.SplitMix64(seed: 53)
+        // R-net: conv 3->28, 28->48 (3x3), 48->64 (2x2); O-net: 3->32, 32->64, 64->64 (3x3), 64->128 (2x2).
+        let expected = [[false, true, false], [false, true, true, false]]
+        for ((stage, nets), winogradLayers) in zip(zip(["R-net", "O-net"], detector.candidateNetsForTesting), expected) {
+            let runner = try #require(CandidateNetRunner(graph: nets.network.graph))
+            let direct = try #require(CandidateNetRunner(graph: nets.network.graph, winograd: false))
+            #expect(runner.stages.map { $0.winograd != nil } == winogradLayers, "\(stage)")
+            #expect(direct.stages.allSatisfy { $0.winograd == nil }, "\(stage)")
+            let count = 21
+            let batch = rng.floats(count * nets.network.inputShape.reduce(1, *))
+            let a = runner.run(batch, count: count, threads: 1), b = direct.run(batch, count: count, threads: 1)
+            let worst = zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(a.count == b.count && worst <= 1e-4, "\(stage): max abs difference \(worst)")
+        }
+    }
+
     @Test(.enabled(if: MTCNNFixtures.haveModels))
     func detectorSendsFullBlocksToLanesAndTheFewLeftToTheEngine() throws {
         let detector = try FaceDetector(modelsDirectory: try #require(MTCNNFixtures.modelsDirectory), threads: 2)
