@@ -19,6 +19,11 @@ public final class DynamicBatcher: Sendable {
         public var maxDelay: Duration = .microseconds(1500)
         /// Most chips waiting, across all calls; beyond it calls are refused.
         public var maxQueuedSamples: Int = 1024
+        /// Wait only for announced calls (``DynamicBatcher/announce()``): a
+        /// batch closes at once when no announced call is still on its way,
+        /// since nothing else could join it within `maxDelay`. Off, every
+        /// batch that is not full waits the whole `maxDelay`.
+        public var waitOnlyForAnnounced = false
         public init() {}
     }
 
@@ -54,13 +59,25 @@ public final class DynamicBatcher: Sendable {
     }
 
     /// Runs `count` chips (`count * sampleSize` floats, NCHW) as part of a batch.
-    public func run(_ samples: [Float], count: Int) async throws(RPCError) -> Output {
+    ///
+    /// - Parameter announced: this call was announced with ``announce()``;
+    ///   its arrival ends the announcement.
+    public func run(_ samples: [Float], count: Int, announced: Bool = false) async throws(RPCError) -> Output {
         precondition(count >= 1)
         let result: Result<Output, RPCError> = await withCheckedContinuation { continuation in
-            state.enqueue(BatchQueue.Item(samples: samples, count: count, enqueued: .now, continuation: continuation))
+            state.enqueue(BatchQueue.Item(samples: samples, count: count, enqueued: .now, continuation: continuation),
+                          announced: announced)
         }
         return try result.get()
     }
+
+    /// Says a call will bring chips soon (its image is being decoded and its
+    /// faces found). Each announcement ends exactly once: by
+    /// `run(_:count:announced: true)` or by ``withdraw()``.
+    public func announce() { state.announce() }
+
+    /// Ends an announcement whose call brings no chips (no face, or an error).
+    public func withdraw() { state.withdraw() }
 
     /// Chips waiting now (a gauge for metrics and tests).
     public var queuedSamples: Int { state.queuedSamples }
@@ -80,6 +97,8 @@ final class BatchQueue: @unchecked Sendable {
     private let condition = NSCondition()
     private var items: [Item] = []
     private var queued = 0
+    /// Announced calls not yet arrived.
+    private var announced = 0
     private let configuration: DynamicBatcher.Configuration
     private let modelName: String
     private let model: @Sendable () -> ServingModel?
@@ -99,8 +118,23 @@ final class BatchQueue: @unchecked Sendable {
         return queued
     }
 
-    func enqueue(_ item: Item) {
+    func announce() {
         condition.lock()
+        announced += 1
+        condition.unlock()
+    }
+
+    func withdraw() {
+        condition.lock()
+        announced -= 1
+        // A batch waiting for this call need not wait any more.
+        condition.signal()
+        condition.unlock()
+    }
+
+    func enqueue(_ item: Item, announced wasAnnounced: Bool) {
+        condition.lock()
+        if wasAnnounced { announced -= 1 }
         if queued + item.count > configuration.maxQueuedSamples {
             condition.unlock()
             item.continuation.resume(returning: .failure(.resourceExhausted(
@@ -115,13 +149,15 @@ final class BatchQueue: @unchecked Sendable {
     }
 
     /// Takes the next batch: waits for the first item, then until the batch
-    /// is full or the oldest item has waited `maxDelay`.
+    /// is full, the oldest item has waited `maxDelay`, or (with
+    /// `waitOnlyForAnnounced`) no announced call is still to come.
     private func nextBatch() -> [Item] {
         condition.lock()
         defer { condition.unlock() }
         while items.isEmpty { condition.wait() }
         let closeAt = items[0].enqueued + configuration.maxDelay
         while queued < configuration.maxBatch {
+            if configuration.waitOnlyForAnnounced && announced <= 0 { break }
             let left = ContinuousClock.now.duration(to: closeAt)
             if left <= .zero { break }
             _ = condition.wait(until: Date(timeIntervalSinceNow: left.inSeconds))

@@ -21,7 +21,13 @@ public struct PredictConfiguration: Sendable {
     public var thresholds: (Float, Float, Float) = (0.6, 0.7, 0.7)
     /// Threads for decoding, detection and alignment.
     public var computeThreads = 2
-    public var batching = DynamicBatcher.Configuration()
+    /// Batching of chips across calls; a batch waits only for calls already
+    /// decoding or detecting, so a lone call does not wait `maxDelay`.
+    public var batching: DynamicBatcher.Configuration = {
+        var configuration = DynamicBatcher.Configuration()
+        configuration.waitOnlyForAnnounced = true
+        return configuration
+    }()
     /// Padding of the face chip when a model's manifest gives none (dlib's default 0.2).
     public var defaultChipPadding: Double = 0.2
     /// Run each face's chips through the networks twice, as they are and
@@ -142,6 +148,13 @@ public final class PredictService: RPCService, Sendable {
         }
         try context.checkAlive()
 
+        // Batches forming now may wait for this call's chips until it brings
+        // them, or says it brings none.
+        let ageBatcher = batcher(for: ageName), genderBatcher = batcher(for: genderName)
+        ageBatcher.announce(); genderBatcher.announce()
+        var arrived = false
+        defer { if !arrived { ageBatcher.withdraw(); genderBatcher.withdraw() } }
+
         let job = FaceJob(image: image, faceCrop: options.faceCrop, maxFaces: maxFaces, minFaceSize: minFaceSize,
                           thresholds: thresholds, limits: configuration.imageLimits,
                           chipPadding: configuration.defaultChipPadding, mirror: configuration.mirrorAverage,
@@ -170,8 +183,9 @@ public final class PredictService: RPCService, Sendable {
         let count = prepared.faces.count
         if count > 0 {
             let rows = count * prepared.viewsPerFace
-            async let ages = batcher(for: ageName).run(prepared.tensors[0], count: rows)
-            async let genders = batcher(for: genderName).run(prepared.tensors[1], count: rows)
+            arrived = true
+            async let ages = ageBatcher.run(prepared.tensors[0], count: rows, announced: true)
+            async let genders = genderBatcher.run(prepared.tensors[1], count: rows, announced: true)
             let ageOutput: DynamicBatcher.Output
             let genderOutput: DynamicBatcher.Output
             do {

@@ -61,6 +61,46 @@ func serving(_ model: SummingModel, version: String) -> ServingModel {
         #expect(sizes.allSatisfy { $0 <= 16 })
     }
 
+    /// With `waitOnlyForAnnounced`, a batch waits for announced calls only.
+    func announcing(maxDelay: Duration) -> (DynamicBatcher, SummingModel) {
+        let model = SummingModel(offset: 0)
+        let current = serving(model, version: "1")
+        var configuration = DynamicBatcher.Configuration()
+        configuration.maxDelay = maxDelay
+        configuration.waitOnlyForAnnounced = true
+        return (DynamicBatcher(modelName: "sum", configuration: configuration) { current }, model)
+    }
+
+    @Test func aLoneCallDoesNotWaitWhenNothingIsAnnounced() async throws {
+        let (batcher, _) = announcing(maxDelay: .seconds(5))
+        let output = try await batcher.run([1, 2], count: 1)
+        #expect(output.values == [3])
+        #expect(output.queueSeconds < 1, "waited \(output.queueSeconds) s with nothing announced")
+    }
+
+    @Test func anAnnouncedCallJoinsTheBatchThatWaitedForIt() async throws {
+        let (batcher, model) = announcing(maxDelay: .seconds(5))
+        batcher.announce(); batcher.announce()
+        async let first = batcher.run([1, 1], count: 1, announced: true)
+        try await Task.sleep(for: .milliseconds(50))
+        let second = try await batcher.run([2, 2], count: 1, announced: true)
+        #expect(try await first.values == [2])
+        #expect(second.values == [4])
+        #expect(model.batches.withLock { $0 } == [2], "both calls in one batch")
+        #expect(second.queueSeconds < 1)
+    }
+
+    @Test func aWithdrawnAnnouncementReleasesTheWaitingBatch() async throws {
+        let (batcher, _) = announcing(maxDelay: .seconds(5))
+        batcher.announce(); batcher.announce()
+        async let first = batcher.run([1, 1], count: 1, announced: true)
+        try await Task.sleep(for: .milliseconds(50))
+        batcher.withdraw()   // the second call found no face
+        let output = try await first
+        #expect(output.values == [2])
+        #expect(output.queueSeconds < 1, "waited \(output.queueSeconds) s after the only other call withdrew")
+    }
+
     @Test func aHotSwapTakesEffectAtTheNextBatch() async throws {
         let versions = VersionBox(serving(SummingModel(offset: 0), version: "1"))
         let batcher = DynamicBatcher(modelName: "sum") { versions.value.withLock { $0 } }
