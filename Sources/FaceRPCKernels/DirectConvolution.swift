@@ -61,43 +61,35 @@ public func f32_dconv_prelu_16x16_simd16(
         var c12 = SIMD16<Float>(repeating: bias[12]), c13 = SIMD16<Float>(repeating: bias[13])
         var c14 = SIMD16<Float>(repeating: bias[14]), c15 = SIMD16<Float>(repeating: bias[15])
         var w = weights
+        /// One tap: 16 FMAs, one per output channel, each weight a broadcast.
+        @inline(__always) func tap(_ v: SIMD16<Float>) {
+            c0 = c0.addingProduct(v, SIMD16(repeating: w[0])); c1 = c1.addingProduct(v, SIMD16(repeating: w[1]))
+            c2 = c2.addingProduct(v, SIMD16(repeating: w[2])); c3 = c3.addingProduct(v, SIMD16(repeating: w[3]))
+            c4 = c4.addingProduct(v, SIMD16(repeating: w[4])); c5 = c5.addingProduct(v, SIMD16(repeating: w[5]))
+            c6 = c6.addingProduct(v, SIMD16(repeating: w[6])); c7 = c7.addingProduct(v, SIMD16(repeating: w[7]))
+            c8 = c8.addingProduct(v, SIMD16(repeating: w[8])); c9 = c9.addingProduct(v, SIMD16(repeating: w[9]))
+            c10 = c10.addingProduct(v, SIMD16(repeating: w[10])); c11 = c11.addingProduct(v, SIMD16(repeating: w[11]))
+            c12 = c12.addingProduct(v, SIMD16(repeating: w[12])); c13 = c13.addingProduct(v, SIMD16(repeating: w[13]))
+            c14 = c14.addingProduct(v, SIMD16(repeating: w[14])); c15 = c15.addingProduct(v, SIMD16(repeating: w[15]))
+            w += 16
+        }
         if kernelH == 1 && kernelW == 1 {
             // Pointwise (1x1, the fully-connected layers and Winograd's
             // products): one tap per channel, so the generic tap loops'
             // set-up would cost as much as the 16 FMAs they wrap.
             var p = input + x
             for _ in 0..<inChannels {
-                let v = SIMD16<Float>(loadFrom: p)
-                c0 = c0.addingProduct(v, SIMD16(repeating: w[0])); c1 = c1.addingProduct(v, SIMD16(repeating: w[1]))
-                c2 = c2.addingProduct(v, SIMD16(repeating: w[2])); c3 = c3.addingProduct(v, SIMD16(repeating: w[3]))
-                c4 = c4.addingProduct(v, SIMD16(repeating: w[4])); c5 = c5.addingProduct(v, SIMD16(repeating: w[5]))
-                c6 = c6.addingProduct(v, SIMD16(repeating: w[6])); c7 = c7.addingProduct(v, SIMD16(repeating: w[7]))
-                c8 = c8.addingProduct(v, SIMD16(repeating: w[8])); c9 = c9.addingProduct(v, SIMD16(repeating: w[9]))
-                c10 = c10.addingProduct(v, SIMD16(repeating: w[10])); c11 = c11.addingProduct(v, SIMD16(repeating: w[11]))
-                c12 = c12.addingProduct(v, SIMD16(repeating: w[12])); c13 = c13.addingProduct(v, SIMD16(repeating: w[13]))
-                c14 = c14.addingProduct(v, SIMD16(repeating: w[14])); c15 = c15.addingProduct(v, SIMD16(repeating: w[15]))
-                w += 16
+                tap(SIMD16<Float>(loadFrom: p))
                 p += inChannelStride
             }
         } else {
-        for ic in 0..<inChannels {
-            let plane = input + ic * inChannelStride + x
-            for ky in 0..<kernelH {
-                let row = plane + ky * inRowStride
-                for kx in 0..<kernelW {
-                    let v = SIMD16<Float>(loadFrom: row + kx * tapStride)
-                    c0 = c0.addingProduct(v, SIMD16(repeating: w[0])); c1 = c1.addingProduct(v, SIMD16(repeating: w[1]))
-                    c2 = c2.addingProduct(v, SIMD16(repeating: w[2])); c3 = c3.addingProduct(v, SIMD16(repeating: w[3]))
-                    c4 = c4.addingProduct(v, SIMD16(repeating: w[4])); c5 = c5.addingProduct(v, SIMD16(repeating: w[5]))
-                    c6 = c6.addingProduct(v, SIMD16(repeating: w[6])); c7 = c7.addingProduct(v, SIMD16(repeating: w[7]))
-                    c8 = c8.addingProduct(v, SIMD16(repeating: w[8])); c9 = c9.addingProduct(v, SIMD16(repeating: w[9]))
-                    c10 = c10.addingProduct(v, SIMD16(repeating: w[10])); c11 = c11.addingProduct(v, SIMD16(repeating: w[11]))
-                    c12 = c12.addingProduct(v, SIMD16(repeating: w[12])); c13 = c13.addingProduct(v, SIMD16(repeating: w[13]))
-                    c14 = c14.addingProduct(v, SIMD16(repeating: w[14])); c15 = c15.addingProduct(v, SIMD16(repeating: w[15]))
-                    w += 16
+            for ic in 0..<inChannels {
+                let plane = input + ic * inChannelStride + x
+                for ky in 0..<kernelH {
+                    let row = plane + ky * inRowStride
+                    for kx in 0..<kernelW { tap(SIMD16<Float>(loadFrom: row + kx * tapStride)) }
                 }
             }
-        }
         }
         let lanes = min(16, width - x)
         @inline(__always) func put(_ c: SIMD16<Float>, _ j: Int) {
