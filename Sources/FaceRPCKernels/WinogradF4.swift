@@ -92,8 +92,8 @@ public struct PackedWinogradF4Convolution: Sendable {
 
     /// Scratch floats one thread needs: the transformed tiles of one group
     /// (`36 x tiles x cinPadded`), their 36 GEMM results for one channel panel
-    /// and 44 staging vectors for the transforms' passes.
-    public var scratchPerThread: Int { 36 * vStride + 36 * mStride + 44 * 16 }
+    /// and 20 staging vectors for the output transform.
+    public var scratchPerThread: Int { 36 * vStride + 36 * mStride + 20 * 16 }
 
     /// Floats per ξ of the transformed tiles and of the GEMM results: one
     /// vector more than the data, so the 36 slices of a tile do not all fall
@@ -136,7 +136,7 @@ public struct PackedWinogradF4Convolution: Sendable {
                 let grp = item / chunks, chunk = item % chunks
                 let j0 = grp * group, count = min(group, tiles - j0)
                 if grp != lastGroup {
-                    transformInput(padded, firstTile: j0, tiles: count, stage: stage, into: v)
+                    transformInput(padded, firstTile: j0, tiles: count, into: v)
                     lastGroup = grp
                 }
                 let panels = (count + mr - 1) / mr
@@ -201,7 +201,7 @@ public struct PackedWinogradF4Convolution: Sendable {
     /// as they are; the GEMM rows they feed are never read.
     @inline(__always)
     private func transformInput(_ padded: UnsafePointer<Float>, firstTile j0: Int, tiles count: Int,
-                                stage: UnsafeMutablePointer<Float>, into v: UnsafeMutablePointer<Float>) {
+                                into v: UnsafeMutablePointer<Float>) {
         let mr = variant.mr
         let ph = paddedH, pw = paddedW, tw = tilesW, perSample = tilesH * tilesW
         let blocks = cinPadded / 16
@@ -217,22 +217,30 @@ public struct PackedWinogradF4Convolution: Sendable {
             for cb in 0..<blocks {
                 let src = src0 + cb * plane
                 let dst = dst0 + cb * mr * 16
-                // Columns: t = Bᵀ d, one input column of 6 vectors at a time.
-                for c in 0..<6 {
-                    @inline(__always) func d(_ r: Int) -> SIMD16<Float> { SIMD16(loadFrom: src + (r * pw + c) * 16) }
-                    let t = Self.inputRows(d(0), d(1), d(2), d(3), d(4), d(5))
-                    t.0.store(to: stage + c * 16); t.1.store(to: stage + (6 + c) * 16)
-                    t.2.store(to: stage + (12 + c) * 16); t.3.store(to: stage + (18 + c) * 16)
-                    t.4.store(to: stage + (24 + c) * 16); t.5.store(to: stage + (30 + c) * 16)
+                // V = Bᵀ d B in two halves of 3 output columns, each one pass over
+                // the 6 input rows: a half's 18 row results stay in registers (the
+                // whole 6x6 would not, and went through a staging block).
+                @inline(__always) func d(_ r: Int, _ c: Int) -> SIMD16<Float> { SIMD16(loadFrom: src + (r * pw + c) * 16) }
+                @inline(__always) func half(_ rowPart: (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>,
+                                                        SIMD16<Float>, SIMD16<Float>) -> (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>),
+                                            firstColumn c0: Int) {
+                    @inline(__always) func row(_ r: Int) -> (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) {
+                        rowPart(d(r, 0), d(r, 1), d(r, 2), d(r, 3), d(r, 4), d(r, 5))
+                    }
+                    let u0 = row(0), u1 = row(1), u2 = row(2), u3 = row(3), u4 = row(4), u5 = row(5)
+                    @inline(__always) func column(_ c: Int, _ x: (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>,
+                                                                  SIMD16<Float>, SIMD16<Float>)) {
+                        let o = Self.inputRows(x.0, x.1, x.2, x.3, x.4, x.5)
+                        let at = dst + c * xiStride
+                        o.0.store(to: at); o.1.store(to: at + 6 * xiStride); o.2.store(to: at + 12 * xiStride)
+                        o.3.store(to: at + 18 * xiStride); o.4.store(to: at + 24 * xiStride); o.5.store(to: at + 30 * xiStride)
+                    }
+                    column(c0, (u0.0, u1.0, u2.0, u3.0, u4.0, u5.0))
+                    column(c0 + 1, (u0.1, u1.1, u2.1, u3.1, u4.1, u5.1))
+                    column(c0 + 2, (u0.2, u1.2, u2.2, u3.2, u4.2, u5.2))
                 }
-                // Rows: V = t B.
-                for r in 0..<6 {
-                    @inline(__always) func s(_ c: Int) -> SIMD16<Float> { SIMD16(loadFrom: stage + (6 * r + c) * 16) }
-                    let o = Self.inputRows(s(0), s(1), s(2), s(3), s(4), s(5))
-                    let row = dst + 6 * r * xiStride
-                    o.0.store(to: row); o.1.store(to: row + xiStride); o.2.store(to: row + 2 * xiStride)
-                    o.3.store(to: row + 3 * xiStride); o.4.store(to: row + 4 * xiStride); o.5.store(to: row + 5 * xiStride)
-                }
+                half(Self.inputRowsLow, firstColumn: 0)
+                half(Self.inputRowsHigh, firstColumn: 3)
             }
         }
     }
@@ -242,16 +250,26 @@ public struct PackedWinogradF4Convolution: Sendable {
     static func inputRows(_ d0: SIMD16<Float>, _ d1: SIMD16<Float>, _ d2: SIMD16<Float>, _ d3: SIMD16<Float>,
                           _ d4: SIMD16<Float>, _ d5: SIMD16<Float>)
         -> (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) {
+        let a = inputRowsLow(d0, d1, d2, d3, d4, d5), b = inputRowsHigh(d0, d1, d2, d3, d4, d5)
+        return (a.0, a.1, a.2, b.0, b.1, b.2)
+    }
+
+    /// Rows 0 to 2 of `Bᵀ d`: `4d0 - 5d2 + d4`, `(d3 + d4) - 4(d1 + d2)`, `(d4 - d3) + 4(d1 - d2)`.
+    @inline(__always)
+    static func inputRowsLow(_ d0: SIMD16<Float>, _ d1: SIMD16<Float>, _ d2: SIMD16<Float>, _ d3: SIMD16<Float>,
+                             _ d4: SIMD16<Float>, _ d5: SIMD16<Float>) -> (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) {
         let t0 = d4.addingProduct(d0, 4).addingProduct(d2, -5)
-        let s12 = d1 + d2, s34 = d3 + d4
-        let t1 = s34.addingProduct(s12, -4)
-        let e12 = d1 - d2, e43 = d4 - d3
-        let t2 = e43.addingProduct(e12, 4)
+        let t1 = (d3 + d4).addingProduct(d1 + d2, -4)
+        let t2 = (d4 - d3).addingProduct(d1 - d2, 4)
+        return (t0, t1, t2)
+    }
+
+    /// Rows 3 to 5 of `Bᵀ d`: `(d4 - d2) ± 2(d3 - d1)`, `4d1 - 5d3 + d5`.
+    @inline(__always)
+    static func inputRowsHigh(_ d0: SIMD16<Float>, _ d1: SIMD16<Float>, _ d2: SIMD16<Float>, _ d3: SIMD16<Float>,
+                              _ d4: SIMD16<Float>, _ d5: SIMD16<Float>) -> (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) {
         let f42 = d4 - d2, f31 = 2 * (d3 - d1)
-        let t3 = f42 + f31
-        let t4 = f42 - f31
-        let t5 = d5.addingProduct(d1, 4).addingProduct(d3, -5)
-        return (t0, t1, t2, t3, t4, t5)
+        return (f42 + f31, f42 - f31, d5.addingProduct(d1, 4).addingProduct(d3, -5))
     }
 
     /// `Aᵀ m` for six vectors, 10 operations.
@@ -297,10 +315,10 @@ public struct PackedWinogradF4Convolution: Sendable {
     /// `Y = Aᵀ M A + bias` for each tile and 16 output channels, then residual
     /// and ReLU, stored as four 4-pixel rows per channel.
     ///
-    /// Three passes through `stage`: columns (`s = Aᵀ M`, 24 vectors), rows
-    /// (`Y = s A + bias`, 16 vectors), then per output row a 4x4 transpose inside
+    /// Columns (`s = Aᵀ M`, 24 vectors) and rows (`Y = s A + bias`, 16 vectors)
+    /// in registers, then through `stage`, per output row a 4x4 transpose inside
     /// each 128-bit block, which turns 4 outputs of 16 channels into 16 channels'
-    /// 4-pixel rows. The stores between the passes are what keep the code
+    /// 4-pixel rows. The stores before the shuffles are what keep the code
     /// vector: with shuffles applied to arithmetic results in registers, LLVM
     /// either scalarised the whole transform or pushed the shuffles back onto
     /// the 36 loads. Rows run in a loop to the tile's last row inside the output.
@@ -315,7 +333,7 @@ public struct PackedWinogradF4Convolution: Sendable {
         let tw = tilesW, perSample = tilesH * tilesW
         let xiStride = mStride
         let lo = V(repeating: relu ? 0 : -.infinity)
-        let ys = stage + 24 * 16
+        let ys = stage
         for q in 0..<(min(nr, cout - cp * nr) + 15) / 16 {
             let co0 = cp * nr + 16 * q
             let bias = packedBias.withUnsafeBufferPointer { V(loadFrom: $0.baseAddress! + co0) }
@@ -326,20 +344,21 @@ public struct PackedWinogradF4Convolution: Sendable {
                 let ty = p / tw, tx = p - ty * tw
                 let rows = min(4, oh - 4 * ty), width = min(4, ow - 4 * tx)
                 let src = m + jj * nr + 16 * q
-                // Columns: s[i][c] = (Aᵀ M)[i][c].
-                for c in 0..<6 {
+                // Columns: s[i][c] = (Aᵀ M)[i][c], 24 vectors in registers.
+                @inline(__always) func column(_ c: Int) -> (V, V, V, V) {
                     @inline(__always) func ld(_ r: Int) -> V { V(loadFrom: src + (6 * r + c) * xiStride) }
-                    let s = Self.outputRows(ld(0), ld(1), ld(2), ld(3), ld(4), ld(5))
-                    s.0.store(to: stage + c * 16); s.1.store(to: stage + (6 + c) * 16)
-                    s.2.store(to: stage + (12 + c) * 16); s.3.store(to: stage + (18 + c) * 16)
+                    return Self.outputRows(ld(0), ld(1), ld(2), ld(3), ld(4), ld(5))
                 }
-                // Rows: Y[i][k] = (s A)[i][k] + bias.
-                for i in 0..<rows {
-                    @inline(__always) func ld(_ c: Int) -> V { V(loadFrom: stage + (6 * i + c) * 16) }
-                    let y = Self.outputRows(ld(0), ld(1), ld(2), ld(3), ld(4), ld(5), bias: bias)
+                let s0 = column(0), s1 = column(1), s2 = column(2), s3 = column(3), s4 = column(4), s5 = column(5)
+                // Rows: Y[i][k] = (s A)[i][k] + bias, staged.
+                @inline(__always) func row(_ i: Int, _ y: (V, V, V, V)) {
                     y.0.store(to: ys + i * 64); y.1.store(to: ys + i * 64 + 16)
                     y.2.store(to: ys + i * 64 + 32); y.3.store(to: ys + i * 64 + 48)
                 }
+                row(0, Self.outputRows(s0.0, s1.0, s2.0, s3.0, s4.0, s5.0, bias: bias))
+                row(1, Self.outputRows(s0.1, s1.1, s2.1, s3.1, s4.1, s5.1, bias: bias))
+                row(2, Self.outputRows(s0.2, s1.2, s2.2, s3.2, s4.2, s5.2, bias: bias))
+                row(3, Self.outputRows(s0.3, s1.3, s2.3, s3.3, s4.3, s5.3, bias: bias))
                 let off = (n * cout + co0) * plane + 4 * ty * ow + 4 * tx
                 let full = channels == 16 && width == 4
                 for i in 0..<rows {
@@ -359,7 +378,7 @@ public struct PackedWinogradF4Convolution: Sendable {
                         }
                     } else {
                         // A tile clipped on the right, or a last partial block of channels.
-                        let t = stage + 40 * 16
+                        let t = stage + 16 * 16
                         w0.store(to: t); w1.store(to: t + 16); w2.store(to: t + 32); w3.store(to: t + 48)
                         Self.storeClipped(t, output + at, residual.map { $0 + at }, channels: channels, width: width,
                                           plane: plane, lo: relu ? 0 : -.infinity)
