@@ -360,7 +360,6 @@ public struct PackedWinogradF4Convolution: Sendable {
                 row(2, Self.outputRows(s0.2, s1.2, s2.2, s3.2, s4.2, s5.2, bias: bias))
                 row(3, Self.outputRows(s0.3, s1.3, s2.3, s3.3, s4.3, s5.3, bias: bias))
                 let off = (n * cout + co0) * plane + 4 * ty * ow + 4 * tx
-                let full = channels == 16 && width == 4
                 for i in 0..<rows {
                     // Block L of result j is channel co0 + 4L + j's row i.
                     let y0 = V(loadFrom: ys + i * 64), y1 = V(loadFrom: ys + i * 64 + 16)
@@ -370,16 +369,20 @@ public struct PackedWinogradF4Convolution: Sendable {
                     let w0 = V.interleaveLow64(u0, u2), w1 = V.interleaveHigh64(u0, u2)
                     let w2 = V.interleaveLow64(u1, u3), w3 = V.interleaveHigh64(u1, u3)
                     let at = off + i * ow
-                    if full {
+                    if channels == 16 && width == 4 {
                         if let residual {
                             Self.storeRow(w0, w1, w2, w3, output + at, residual + at, plane: plane, lo: lo)
                         } else {
                             Self.storeRow(w0, w1, w2, w3, output + at, nil, plane: plane, lo: lo)
                         }
+                        continue
+                    }
+                    // A tile clipped on the right, or a last partial block of channels.
+                    let t = stage + 16 * 16
+                    w0.store(to: t); w1.store(to: t + 16); w2.store(to: t + 32); w3.store(to: t + 48)
+                    if channels == 16 {
+                        Self.storeRowClipped(t, output + at, residual.map { $0 + at }, width: width, plane: plane, lo: lo)
                     } else {
-                        // A tile clipped on the right, or a last partial block of channels.
-                        let t = stage + 16 * 16
-                        w0.store(to: t); w1.store(to: t + 16); w2.store(to: t + 32); w3.store(to: t + 48)
                         Self.storeClipped(t, output + at, residual.map { $0 + at }, channels: channels, width: width,
                                           plane: plane, lo: relu ? 0 : -.infinity)
                     }
@@ -405,6 +408,37 @@ public struct PackedWinogradF4Convolution: Sendable {
             x.block(3).store(to: o + at + 12 * plane)
         }
         put(w0, 0); put(w1, plane); put(w2, 2 * plane); put(w3, 3 * plane)
+    }
+
+    /// One output row of a tile, 16 channels, `width` (1...3) columns: the four
+    /// staged vectors of ``storeRow(_:_:_:_:_:_:plane:lo:)``, stored 1 to 3 values a block.
+    @inline(never)
+    static func storeRowClipped(_ stage: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ r: UnsafePointer<Float>?,
+                                width: Int, plane: Int, lo: SIMD16<Float>) {
+        // One loop per width, each straight-line vector code; only the row's
+        // `width` values exist in the residual and the output.
+        @inline(__always) func each(_ load: (UnsafePointer<Float>) -> SIMD4<Float>,
+                                    _ store: (SIMD4<Float>, UnsafeMutablePointer<Float>) -> Void) {
+            for j in 0..<4 {
+                var x = SIMD16<Float>(loadFrom: stage + 16 * j)
+                let at = j * plane
+                if let r {
+                    x += SIMD16(lowHalf: SIMD8(lowHalf: load(r + at), highHalf: load(r + at + 4 * plane)),
+                                highHalf: SIMD8(lowHalf: load(r + at + 8 * plane), highHalf: load(r + at + 12 * plane)))
+                }
+                x.replace(with: lo, where: x .< lo)
+                store(x.block(0), o + at); store(x.block(1), o + at + 4 * plane)
+                store(x.block(2), o + at + 8 * plane); store(x.block(3), o + at + 12 * plane)
+            }
+        }
+        switch width {
+        case 3:
+            each({ SIMD4(lowHalf: SIMD2(loadFrom: $0), highHalf: SIMD2($0[2], 0)) }, { x, p in x.lowHalf.store(to: p); p[2] = x[2] })
+        case 2:
+            each({ SIMD4(lowHalf: SIMD2(loadFrom: $0), highHalf: .zero) }, { x, p in x.lowHalf.store(to: p) })
+        default:
+            each({ SIMD4($0[0], 0, 0, 0) }, { x, p in p[0] = x[0] })
+        }
     }
 
     /// One output row of a tile for the first `channels` channels and `width`

@@ -32,6 +32,9 @@ struct WinogradF4Tests {
                      padTop: 2, padLeft: 0, padBottom: 0, padRight: 1),
         ConvGeometry(inChannels: 16, outChannels: 48, inH: 14, inW: 14, kernelH: 3, kernelW: 3,
                      padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),
+        // Many input channel blocks, a partial last one.
+        ConvGeometry(inChannels: 137, outChannels: 40, inH: 6, inW: 5, kernelH: 3, kernelW: 3,
+                     padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),
         // Unpadded: a 3x5 output from a 5x7 map.
         ConvGeometry(inChannels: 3, outChannels: 5, inH: 5, inW: 7, kernelH: 3, kernelW: 3),
         // Unpadded, wide: full 16-pixel blocks in the packing transpose and a long tile row.
