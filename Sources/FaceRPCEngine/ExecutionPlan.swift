@@ -4,9 +4,9 @@ import FaceRPCKernels
 enum StepKind: Sendable {
     /// Convolution with folded affine, optional residual (step input 1) and ReLU.
     case conv(PackedConvolution, relu: Bool)
-    /// A 3x3 stride-1 convolution packed both ways; each run picks the cheaper
-    /// for its batch (see ``ExecutionPlan/preferWinograd(_:batch:nr:)``).
-    case convOrWinograd(PackedConvolution, PackedWinogradConvolution, relu: Bool)
+    /// A 3x3 stride-1 convolution packed three ways; each run picks the cheapest
+    /// for its batch (see ``ExecutionPlan/convPath(_:batch:)``).
+    case convOrWinograd(PackedConvolution, PackedWinogradConvolution, PackedWinogradF4Convolution, relu: Bool)
     case fullyConnected(weights: [Float], bias: [Float], inFeatures: Int, outFeatures: Int, relu: Bool)
     case maxPool(PoolGeometry)
     case averagePool(PoolGeometry)
@@ -51,24 +51,56 @@ struct ExecutionPlan: Sendable {
     var flopsPerSample = 0.0
     var parameterCount = 0
 
-    /// Whether Winograd F(2x2, 3x3) beats im2col + GEMM for this batch: compares
-    /// multiply counts after rounding up to whole tiles (16 per 2x2 tile vs 9 per
-    /// pixel). Winograd's tiles are columns of the standard product (a panel of
-    /// at most 16 runs at half speed on the one-vector kernel); im2col pays about
-    /// a quarter extra for unfolding and goes transposed on small outputs. Layers
-    /// with fewer than 8 input channels stay on im2col: each of the 16 GEMMs
-    /// reduces over the input channels only, too short to amortise its tiles.
-    static func preferWinograd(_ conv: PackedConvolution, batch: Int) -> Bool {
+    /// The kernels a 3x3 stride-1 convolution can run on.
+    enum ConvPath: Sendable, Equatable {
+        case im2col
+        /// Winograd F(2x2, 3x3).
+        case winograd2
+        /// Winograd F(4x4, 3x3).
+        case winograd4
+    }
+
+    /// The path with the fewest multiplies for this batch, counted after rounding
+    /// up to whole GEMM panels: 9 per output pixel for im2col, 16 per 2x2 tile for
+    /// F(2x2), 36 per 4x4 tile for F(4x4). F(2x2)'s tiles are columns of the
+    /// standard product (a panel of at most 16 runs at half speed on the
+    /// one-vector kernel); F(4x4)'s are rows of its c16 kernel's panels. im2col
+    /// pays about a quarter extra for unfolding and goes transposed on small
+    /// outputs. Layers with fewer than 8 input channels stay on im2col: each
+    /// Winograd GEMM reduces over the input channels only, too short to amortise
+    /// its tiles.
+    ///
+    /// F(4x4) must beat the better of the other two by ``winograd4Margin`` and
+    /// fill at least one row panel: its transformed weights are 36 per channel
+    /// pair (2.25 times F(2x2)'s, 4 times im2col's), and with fewer tiles than a
+    /// panel's rows each weight streamed from L3 or memory feeds too few
+    /// multiplies (the age net at batch 4 ran 35% slower with its 3x3 layers on
+    /// F(4x4) at 4 tiles a run, and at batch 1 about 15% slower with its 7x7
+    /// layers on it at 4 tiles).
+    static func convPath(_ conv: PackedConvolution, batch: Int) -> ConvPath {
         let g = conv.geometry
-        if g.inChannels < 8 { return false }
+        if g.inChannels < 8 { return .im2col }
         let nr = conv.variant.nr
         let tiles = batch * ((g.outH + 1) / 2) * ((g.outW + 1) / 2)
         let pixels = batch * g.outH * g.outW
-        let winograd = tiles <= 16 ? 16 * 16 * 2 : 16 * ((tiles + nr - 1) / nr * nr)
+        let winograd2 = Double(tiles <= 16 ? 16 * 16 * 2 : 16 * ((tiles + nr - 1) / nr * nr))
         let gemmColumns = conv.prefersTransposed(columns: pixels) ? (pixels + 3) / 4 * 4
             : (pixels <= 16 ? 32 : (pixels + nr - 1) / nr * nr)
-        return 4 * winograd < 5 * 9 * gemmColumns
+        let gemm = 1.25 * Double(9 * gemmColumns)
+        let best: ConvPath = winograd2 < gemm ? .winograd2 : .im2col
+        let mr4 = KernelRegistry.defaultGemmC16.mr
+        let tiles4 = batch * ((g.outH + 3) / 4) * ((g.outW + 3) / 4)
+        if tiles4 < mr4 { return best }
+        let winograd4 = winograd4Margin * Double(36 * ((tiles4 + mr4 - 1) / mr4 * mr4))
+        return winograd4 < min(winograd2, gemm) ? .winograd4 : best
     }
+
+    /// How much cheaper in multiplies F(4x4) must be (see ``convPath(_:batch:)``).
+    /// Measured per layer at batch 32 (one thread), F(4x4) ran at 0.77 to 1.06
+    /// times F(2x2)'s speed per multiply: equal counts (6x6 maps) gave 1.06x,
+    /// 1.23x fewer (10x10) 1.02x to 1.23x, 1.36x fewer (13x13, 14x14) 1.05x to
+    /// 1.33x, 1.78x fewer (3x3, 7x7, 16x16, 32x32) 1.40x to 1.62x.
+    static let winograd4Margin = 1.1
 
     init(graph: Graph, gemm: GemmVariant) throws {
         try ShapeInference.checkShape(graph.inputShape, "graph input '\(graph.inputName)'")
@@ -180,9 +212,10 @@ struct ExecutionPlan: Sendable {
                 }
                 if PackedWinogradConvolution.supports(g) {
                     let wino = PackedWinogradConvolution(geometry: g, weights: s.weights, bias: s.bias, variant: gemm)
-                    scratchFixedPerThread = max(scratchFixedPerThread, wino.scratchPerThread)
-                    scratchPerSample = max(scratchPerSample, wino.scratchPerSample)
-                    kind = .convOrWinograd(packed, wino, relu: relu)
+                    let wino4 = PackedWinogradF4Convolution(geometry: g, weights: s.weights, bias: s.bias)
+                    scratchFixedPerThread = max(scratchFixedPerThread, wino.scratchPerThread, wino4.scratchPerThread)
+                    scratchPerSample = max(scratchPerSample, wino.scratchPerSample, wino4.scratchPerSample)
+                    kind = .convOrWinograd(packed, wino, wino4, relu: relu)
                 } else {
                     kind = .conv(packed, relu: relu)
                 }

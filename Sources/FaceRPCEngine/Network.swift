@@ -126,11 +126,14 @@ public final class Network: Sendable {
         case .conv(let conv, let relu):
             let residual: UnsafePointer<Float>? = step.inputs.count > 1 ? UnsafePointer(input(1)) : nil
             conv.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
-        case .convOrWinograd(let conv, let wino, let relu):
+        case .convOrWinograd(let conv, let wino, let wino4, let relu):
             let residual: UnsafePointer<Float>? = step.inputs.count > 1 ? UnsafePointer(input(1)) : nil
-            if ExecutionPlan.preferWinograd(conv, batch: batch) {
+            switch ExecutionPlan.convPath(conv, batch: batch) {
+            case .winograd4:
+                wino4.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
+            case .winograd2:
                 wino.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
-            } else {
+            case .im2col:
                 conv.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
             }
         case .fullyConnected(let w, let b, let inF, let outF, let relu):

@@ -651,3 +651,74 @@ public func f32_gemm_9x32_simd16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: Unsa
     c80.replace(with: lo, where: c80 .< lo); c80.replace(with: hi, where: c80 .> hi); c80.store(to: c + 8 * ldc + 0)
     c81.replace(with: lo, where: c81 .< lo); c81.replace(with: hi, where: c81 .> hi); c81.store(to: c + 8 * ldc + 16)
 }
+
+/// `f32_gemm_8x32c16_simd16`: `C[8x32] = clamp(bias + A·B)` with A blocked by 16 in k.
+///
+/// Lanes: 16; tile 8 rows x 2 vectors = 16 accumulators; step: 2 k per
+/// main-loop iteration, 8 iterations per block of 16 k. `a` is laid out
+/// `[kc/16][8][16]`: each row's next 16 k are one vector, which is how the
+/// Winograd F(4x4, 3x3) input transform produces them (one 16-channel vector per
+/// tile), so it stores without transposing and the broadcasts of a block
+/// share one base pointer. `b` is packed `[kc][32]`, `bias` holds 8 values,
+/// `c` has row stride `ldc`. `kc` is a multiple of 16 (zero channels pad it), so
+/// there are no leftovers; rows and columns past the real matrix are ignored by
+/// the caller.
+@inline(__always)
+public func f32_gemm_8x32c16_simd16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ minValue: Float, _ maxValue: Float) {
+    var c00 = SIMD16<Float>(repeating: bias[0]); var c01 = c00
+    var c10 = SIMD16<Float>(repeating: bias[1]); var c11 = c10
+    var c20 = SIMD16<Float>(repeating: bias[2]); var c21 = c20
+    var c30 = SIMD16<Float>(repeating: bias[3]); var c31 = c30
+    var c40 = SIMD16<Float>(repeating: bias[4]); var c41 = c40
+    var c50 = SIMD16<Float>(repeating: bias[5]); var c51 = c50
+    var c60 = SIMD16<Float>(repeating: bias[6]); var c61 = c60
+    var c70 = SIMD16<Float>(repeating: bias[7]); var c71 = c70
+    var block = a, b = b, k = kc
+    while k >= 16 {
+        var a = block
+        for _ in 0..<8 {
+            let b0 = SIMD16<Float>(loadFrom: b + 0)
+            let b1 = SIMD16<Float>(loadFrom: b + 16)
+            do { let av = SIMD16<Float>(repeating: a[0]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[16]); c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[32]); c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[48]); c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[64]); c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[80]); c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[96]); c60 = c60.addingProduct(av, b0); c61 = c61.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: a[112]); c70 = c70.addingProduct(av, b0); c71 = c71.addingProduct(av, b1) }
+            do {
+                let b0 = SIMD16<Float>(loadFrom: b + 32)
+                let b1 = SIMD16<Float>(loadFrom: b + 48)
+                do { let av = SIMD16<Float>(repeating: a[1]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1) }
+                do { let av = SIMD16<Float>(repeating: a[17]); c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1) }
+                do { let av = SIMD16<Float>(repeating: a[33]); c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1) }
+                do { let av = SIMD16<Float>(repeating: a[49]); c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1) }
+                do { let av = SIMD16<Float>(repeating: a[65]); c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1) }
+                do { let av = SIMD16<Float>(repeating: a[81]); c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1) }
+                do { let av = SIMD16<Float>(repeating: a[97]); c60 = c60.addingProduct(av, b0); c61 = c61.addingProduct(av, b1) }
+                do { let av = SIMD16<Float>(repeating: a[113]); c70 = c70.addingProduct(av, b0); c71 = c71.addingProduct(av, b1) }
+            }
+            a += 2; b += 64
+        }
+        block += 128; k -= 16
+    }
+    let lo = SIMD16<Float>(repeating: minValue), hi = SIMD16<Float>(repeating: maxValue)
+    c00.replace(with: lo, where: c00 .< lo); c00.replace(with: hi, where: c00 .> hi); c00.store(to: c + 0 * ldc + 0)
+    c01.replace(with: lo, where: c01 .< lo); c01.replace(with: hi, where: c01 .> hi); c01.store(to: c + 0 * ldc + 16)
+    c10.replace(with: lo, where: c10 .< lo); c10.replace(with: hi, where: c10 .> hi); c10.store(to: c + 1 * ldc + 0)
+    c11.replace(with: lo, where: c11 .< lo); c11.replace(with: hi, where: c11 .> hi); c11.store(to: c + 1 * ldc + 16)
+    c20.replace(with: lo, where: c20 .< lo); c20.replace(with: hi, where: c20 .> hi); c20.store(to: c + 2 * ldc + 0)
+    c21.replace(with: lo, where: c21 .< lo); c21.replace(with: hi, where: c21 .> hi); c21.store(to: c + 2 * ldc + 16)
+    c30.replace(with: lo, where: c30 .< lo); c30.replace(with: hi, where: c30 .> hi); c30.store(to: c + 3 * ldc + 0)
+    c31.replace(with: lo, where: c31 .< lo); c31.replace(with: hi, where: c31 .> hi); c31.store(to: c + 3 * ldc + 16)
+    c40.replace(with: lo, where: c40 .< lo); c40.replace(with: hi, where: c40 .> hi); c40.store(to: c + 4 * ldc + 0)
+    c41.replace(with: lo, where: c41 .< lo); c41.replace(with: hi, where: c41 .> hi); c41.store(to: c + 4 * ldc + 16)
+    c50.replace(with: lo, where: c50 .< lo); c50.replace(with: hi, where: c50 .> hi); c50.store(to: c + 5 * ldc + 0)
+    c51.replace(with: lo, where: c51 .< lo); c51.replace(with: hi, where: c51 .> hi); c51.store(to: c + 5 * ldc + 16)
+    c60.replace(with: lo, where: c60 .< lo); c60.replace(with: hi, where: c60 .> hi); c60.store(to: c + 6 * ldc + 0)
+    c61.replace(with: lo, where: c61 .< lo); c61.replace(with: hi, where: c61 .> hi); c61.store(to: c + 6 * ldc + 16)
+    c70.replace(with: lo, where: c70 .< lo); c70.replace(with: hi, where: c70 .> hi); c70.store(to: c + 7 * ldc + 0)
+    c71.replace(with: lo, where: c71 .< lo); c71.replace(with: hi, where: c71 .> hi); c71.store(to: c + 7 * ldc + 16)
+}

@@ -84,6 +84,16 @@ public enum KernelRegistry {
     /// at batch 1): 9 pixels x 32 channels, so each weight vector feeds 9 pixels.
     public static var transposedGemm9: GemmVariant { gemmVariants.first { $0.name == "f32_gemm_9x32_simd16" }! }
 
+    /// Micro-kernels whose A panel is blocked by 16 in k (`[kc/16][mr][16]`, `kc` a
+    /// multiple of 16): the Winograd F(4x4, 3x3) path's transformed tiles, one
+    /// 16-channel vector per tile. Same signature as ``gemmVariants``.
+    public static let gemmC16Variants: [GemmVariant] = [
+        GemmVariant(name: "f32_gemm_8x32c16_simd16", mr: 8, nr: 32) { f32_gemm_8x32c16_simd16($0, $1, $2, $3, $4, $5, $6, $7) },
+    ]
+
+    /// The variant ``PackedWinogradF4Convolution`` uses by default.
+    public static var defaultGemmC16: GemmVariant { gemmC16Variants[0] }
+
     public static let fullyConnectedVariants: [FullyConnectedVariant] = [
         FullyConnectedVariant(name: "f32_fc_4x4_simd16") { f32_fc_4x4_simd16($0, $1, $2, $3, $4, $5, $6, $7, $8) },
         FullyConnectedVariant(name: "f32_fc_1x1_simd8") { f32_fc_1x1_simd8($0, $1, $2, $3, $4, $5, $6, $7, $8) },

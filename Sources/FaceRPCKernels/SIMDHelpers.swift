@@ -34,6 +34,24 @@ extension SIMD8 where Scalar == Float {
     }
 }
 
+extension SIMD4 where Scalar == Float {
+    @inline(__always) public init(loadFrom p: UnsafePointer<Float>) {
+        self = UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+    }
+    @inline(__always) public func store(to p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: self, as: SIMD4<Float>.self)
+    }
+}
+
+extension SIMD2 where Scalar == Float {
+    @inline(__always) public init(loadFrom p: UnsafePointer<Float>) {
+        self = UnsafeRawPointer(p).loadUnaligned(as: SIMD2<Float>.self)
+    }
+    @inline(__always) public func store(to p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: self, as: SIMD2<Float>.self)
+    }
+}
+
 /// A 64-byte aligned, zero-initialised float buffer with a stable address,
 /// freed in deinit: scratch and activations for the engine's and the
 /// trainer's kernels.
@@ -55,4 +73,62 @@ public final class AlignedFloatBuffer: @unchecked Sendable {
 
     /// A copy of `range`.
     public subscript(_ range: Range<Int>) -> [Float] { Array(UnsafeBufferPointer(start: pointer + range.lowerBound, count: range.count)) }
+}
+
+// Two-source lane shuffles. Swift has no shuffle intrinsic, but an initializer
+// that names every lane of two vectors, once inlined, is one LLVM
+// `shufflevector`, which becomes one instruction (`vunpcklps`, `vunpcklpd`,
+// `vpermt2pd`, `vshuff64x2`). Moves of 64 bits or more name `Double` lanes of
+// the same bits: written on `Float` lanes, LLVM scalarised the arithmetic
+// feeding them into lane-by-lane code through the stack inside the Winograd
+// output transform; loops over lanes and `evenHalf`/`oddHalf` do the same.
+extension SIMD16 where Scalar == Float {
+    @inline(__always) var pairs: SIMD8<Double> { unsafeBitCast(self, to: SIMD8<Double>.self) }
+    @inline(__always) init(pairs: SIMD8<Double>) { self = unsafeBitCast(pairs, to: Self.self) }
+
+    /// 128-bit block `b` (0...3). Taken as two `Double` lanes: as `Float` lanes,
+    /// LLVM split a clamp before the four block stores into four masked moves.
+    @inline(__always) func block(_ b: Int) -> SIMD4<Float> {
+        let d = pairs
+        return unsafeBitCast(SIMD2<Double>(d[2 * b], d[2 * b + 1]), to: SIMD4<Float>.self)
+    }
+
+    /// Per 128-bit lane `L`: `a[4L], b[4L], a[4L+1], b[4L+1]` (`vunpcklps`).
+    @inline(__always) static func interleaveLow32(_ a: Self, _ b: Self) -> Self {
+        Self(a[0], b[0], a[1], b[1], a[4], b[4], a[5], b[5], a[8], b[8], a[9], b[9], a[12], b[12], a[13], b[13])
+    }
+    /// Per 128-bit lane `L`: `a[4L+2], b[4L+2], a[4L+3], b[4L+3]` (`vunpckhps`).
+    @inline(__always) static func interleaveHigh32(_ a: Self, _ b: Self) -> Self {
+        Self(a[2], b[2], a[3], b[3], a[6], b[6], a[7], b[7], a[10], b[10], a[11], b[11], a[14], b[14], a[15], b[15])
+    }
+    /// Per 128-bit lane `L`: `a[4L], a[4L+1], b[4L], b[4L+1]` (`vunpcklpd`).
+    @inline(__always) static func interleaveLow64(_ a: Self, _ b: Self) -> Self {
+        let x = a.pairs, y = b.pairs
+        return Self(pairs: SIMD8(x[0], y[0], x[2], y[2], x[4], y[4], x[6], y[6]))
+    }
+    /// Per 128-bit lane `L`: `a[4L+2], a[4L+3], b[4L+2], b[4L+3]` (`vunpckhpd`).
+    @inline(__always) static func interleaveHigh64(_ a: Self, _ b: Self) -> Self {
+        let x = a.pairs, y = b.pairs
+        return Self(pairs: SIMD8(x[1], y[1], x[3], y[3], x[5], y[5], x[7], y[7]))
+    }
+    /// 128-bit blocks `a.0, a.1, b.0, b.1`.
+    @inline(__always) static func blocksLow(_ a: Self, _ b: Self) -> Self {
+        let x = a.pairs, y = b.pairs
+        return Self(pairs: SIMD8(x[0], x[1], x[2], x[3], y[0], y[1], y[2], y[3]))
+    }
+    /// 128-bit blocks `a.2, a.3, b.2, b.3`.
+    @inline(__always) static func blocksHigh(_ a: Self, _ b: Self) -> Self {
+        let x = a.pairs, y = b.pairs
+        return Self(pairs: SIMD8(x[4], x[5], x[6], x[7], y[4], y[5], y[6], y[7]))
+    }
+    /// 128-bit blocks `a.0, a.2, b.0, b.2`.
+    @inline(__always) static func blocksEven(_ a: Self, _ b: Self) -> Self {
+        let x = a.pairs, y = b.pairs
+        return Self(pairs: SIMD8(x[0], x[1], x[4], x[5], y[0], y[1], y[4], y[5]))
+    }
+    /// 128-bit blocks `a.1, a.3, b.1, b.3`.
+    @inline(__always) static func blocksOdd(_ a: Self, _ b: Self) -> Self {
+        let x = a.pairs, y = b.pairs
+        return Self(pairs: SIMD8(x[2], x[3], x[6], x[7], y[2], y[3], y[6], y[7]))
+    }
 }

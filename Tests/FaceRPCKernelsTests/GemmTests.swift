@@ -39,6 +39,33 @@ struct GemmTests {
         }
     }
 
+    @Test("every c16 micro-kernel matches the scalar GEMM, bias and clamp", arguments: KernelRegistry.gemmC16Variants)
+    func microkernelC16(_ v: GemmVariant) {
+        var rng = SplitMix64(seed: 8)
+        for kc in [16, 32, 80] {
+            // A blocked by 16 in k: [kc/16][mr][16].
+            let a = rng.floats(kc * v.mr), b = rng.floats(kc * v.nr), bias = rng.floats(v.mr)
+            var aRows = [Float](repeating: 0, count: v.mr * kc)
+            for k in 0..<kc { for r in 0..<v.mr { aRows[r * kc + k] = a[((k / 16) * v.mr + r) * 16 + k % 16] } }
+            let ref = Reference.gemm(m: v.mr, n: v.nr, k: kc, a: aRows, b: b)
+            let ldc = v.nr + 5
+            for (lo, hi) in [(-Float.infinity, Float.infinity), (-0.5, 0.5)] {
+                var c = [Float](repeating: .nan, count: v.mr * ldc)
+                c.withUnsafeMutableBufferPointer { cb in v.kernel(kc, a, b, bias, cb.baseAddress!, ldc, lo, hi) }
+                var got: [Float] = [], want: [Float] = []
+                for r in 0..<v.mr {
+                    for j in 0..<v.nr {
+                        got.append(c[r * ldc + j])
+                        want.append(min(max(ref[r * v.nr + j] + bias[r], lo), hi))
+                    }
+                    for j in v.nr..<ldc { #expect(c[r * ldc + j].isNaN) }
+                }
+                expectClose(got, want, "\(v.name) kc=\(kc) clamp=\(lo)...\(hi)")
+            }
+        }
+        #expect(v.name == "f32_gemm_\(v.mr)x\(v.nr)c16_simd16")
+    }
+
     @Test("the registry names its variants XNNPACK style and their tiles match")
     func names() {
         #expect(!KernelRegistry.gemmVariants.isEmpty)

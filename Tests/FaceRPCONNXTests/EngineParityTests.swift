@@ -5,8 +5,10 @@ import Testing
 /// The optimised engine (``Network``: Winograd, transposed small-output tiles,
 /// vector pooling) on the pretrained nets against onnxruntime on the original
 /// file. Batches and threads are picked so that every convolution path runs:
-/// batch 1 (3x3 and 6x6 outputs on 9-pixel tiles), 4 (36-pixel 3x3 layers),
-/// and 17 on 2 threads (per-thread sample slices, standard tiles).
+/// batch 1 (3x3 and 6x6 outputs on 9-pixel tiles, 14x14 and the gender net's
+/// layers on Winograd F(4x4)), 4 (36-pixel 3x3 layers; F(4x4) on the 6x6 to
+/// 14x14 ones), and 17 on 2 threads (per-thread sample slices, standard tiles,
+/// F(4x4) down to the 3x3 layers).
 @Suite("Engine parity with onnxruntime", .enabled(if: TestSupport.onnxruntimeAvailable && TestSupport.modelsAvailable,
         "needs python3 with numpy and onnxruntime and the installed models"))
 struct EngineParityTests {
