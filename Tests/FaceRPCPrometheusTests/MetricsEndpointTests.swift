@@ -149,7 +149,8 @@ import Testing
             let batches = try #require(samples.value(MetricCatalog.batchSize.name + "_count", ["model": model]))
             let chips = try #require(samples.value(MetricCatalog.batchSize.name + "_sum", ["model": model]))
             #expect(batches >= 1 && batches <= 3)
-            #expect(chips == 3, "three calls of one face each")
+            // Mirror averaging (the server default) runs each face as two rows.
+            #expect(chips == 6, "three calls of one face each, each face as its chip and its mirror")
             #expect(samples.value(MetricCatalog.batchRunDuration.name + "_count", ["model": model]) == batches)
             #expect(samples.value(MetricCatalog.batchQueueDepth.name, ["model": model]) == 0)
             let info = samples.filter { $0.name == MetricCatalog.modelInfo.name && $0.labels["model"] == model }
