@@ -212,7 +212,7 @@ let package = Package(
         .testTarget(name: "FaceRPCCoreTests", dependencies: ["FaceRPCCore"]),
         .testTarget(name: "FaceRPCProtosTests", dependencies: ["FaceRPCProtos"]),
         .testTarget(name: "FaceRPCWireTests", dependencies: [
-            "FaceRPCWire", "FaceRPCCore", "FaceRPCProtos",
+            "FaceRPCWire", "FaceRPCCore", "FaceRPCProtos", "FaceRPCKernels",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
