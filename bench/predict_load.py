@@ -128,7 +128,7 @@ def main():
     parser.add_argument("--shared", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
     parser.add_argument("--photos", nargs="*")
     parser.add_argument("--no-peer", action="store_true")
-    parser.add_argument("--min-face-size", type=float, help="facerpc's smallest face, pixels (server default 20)")
+    parser.add_argument("--min-face-size", type=float, help="facerpc's smallest face, pixels (default: the server's, 40 unless serve --min-face-size says)")
     parser.add_argument("--server-pid", type=int, help="the server's pid, for its CPU per photo "
                         "(found from the socket for a unix: target)")
     args = parser.parse_args()

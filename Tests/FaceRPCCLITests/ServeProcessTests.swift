@@ -119,6 +119,37 @@ import Testing
         #expect(result.code != 0)
     }
 
+    /// `serve --min-face-size` sets the smallest face of requests that name
+    /// none; a request's own size still wins. 2008_002079.jpg has a face of
+    /// about 26 px that only the 20 px pyramid finds.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["FACERPC_MODELS_DIR"] != nil, "FACERPC_MODELS_DIR not set"))
+    func serveMinFaceSizeIsThePredictDefault() throws {
+        let photo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path + "/../shared/data/detection/dlib_faces/2008_002079.jpg"
+        try #require(FileManager.default.fileExists(atPath: photo), "../shared/data not found")
+        #expect(try Self.cli(["serve", "--min-face-size", "1", "--log-level", "critical"]).code != 0)
+        let server = try ServeProcess(extraArguments: ["--min-face-size", "20"],
+                                      models: ProcessInfo.processInfo.environment["FACERPC_MODELS_DIR"])
+        defer { server.stop() }
+        // The server listens while the networks load; Predict waits for them.
+        let loaded = Date().addingTimeInterval(60)
+        while Date() < loaded, try ["age", "gender"].contains(where: {
+            try Self.cli(["health", "--unix", server.unixPath, "--service", $0]).code != 0
+        }) {
+            usleep(100_000)
+        }
+        func faces(_ extra: [String]) throws -> Int {
+            let result = try Self.cli(["predict", "--unix", server.unixPath, "--json"] + extra + [photo])
+            #expect(result.code == 0)
+            let json = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
+            return (json?["faces"] as? [Any])?.count ?? -1
+        }
+        let byServerDefault = try faces([])
+        let at40 = try faces(["--min-face-size", "40"])
+        #expect(at40 >= 4)
+        #expect(byServerDefault > at40, "server default 20 px: \(byServerDefault) faces; request 40 px: \(at40)")
+    }
+
     @Test func sigtermDrainsCallsInFlight() async throws {
         let server = try ServeProcess()
         defer { server.stop() }

@@ -126,6 +126,21 @@ struct PredictServiceTests {
         #expect((response.timings?.totalMs ?? 0) > 0)
     }
 
+    /// The service's default smallest face (40 px) skips the pyramid's finest
+    /// levels; a request asking for 20 px searches them and finds the faces
+    /// only they can see (this photo has one, about 26 px).
+    @Test func requestMinFaceSizeOverridesTheDefault() async throws {
+        #expect(service.configuration.defaultMinFaceSize == 40)
+        let path = sharedData + "/detection/dlib_faces/2008_002079.jpg"
+        let standard = try await service.predict(try jpegRequest(path), context: context())
+        let small = try await service.predict(try jpegRequest(path) { $0.minFaceSize = 20 }, context: context())
+        #expect(standard.faces.count >= 4)
+        #expect(small.faces.count > standard.faces.count, "default \(standard.faces.count), 20 px \(small.faces.count)")
+        let smallest = small.faces.map { $0.box?.width ?? 0 }.min() ?? 0
+        let smallestByDefault = standard.faces.map { $0.box?.width ?? 0 }.min() ?? 0
+        #expect(smallest < smallestByDefault, "smallest face \(smallest) px at 20, \(smallestByDefault) px by default")
+    }
+
     @Test func noFaceMeansNotHuman() async throws {
         let path = sharedData + "/detection/dlib_faces/dogs.jpg"
         let response = try await service.predict(try jpegRequest(path), context: context())
