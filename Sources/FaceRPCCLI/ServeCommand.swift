@@ -54,7 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp(
         "Smallest face Predict looks for when a request does not say, in pixels.",
-        discussion: "Smaller finds smaller faces and costs more: 20 takes about 1.6x the CPU per photo of 40."))
+        discussion: "Images whose short side is under 10 times this get a tenth of the short side instead, but not under 20. Smaller finds smaller faces and costs more: 20 takes about 1.5x the CPU per photo of 40."))
     var minFaceSize: Double = PredictConfiguration().defaultMinFaceSize
 
     @Option(help: "Seconds before an idle connection is closed.")

@@ -33,7 +33,7 @@ struct FaceJob: Sendable {
     var image: PredictRequest.Image
     var faceCrop: Bool
     var maxFaces: Int
-    var minFaceSize: Double
+    var minFaceSize: MinFaceSize
     var thresholds: (Float, Float, Float)
     var limits: ImageLimits
     var chipPadding: Double
@@ -80,7 +80,8 @@ struct FaceJob: Sendable {
                 throw .invalidArgument("image is \(rgb.width)x\(rgb.height); detection handles at most \(MTCNNLimits.maxImageSide) pixels a side")
             }
             do {
-                found = try detector.detect(rgb, minFaceSize: minFaceSize, thresholds: thresholds).map {
+                found = try detector.detect(rgb, minFaceSize: minFaceSize.pixels(width: rgb.width, height: rgb.height),
+                                           thresholds: thresholds).map {
                     PreparedFace(box: $0.box, score: $0.score, landmarks: $0.landmarks)
                 }
             } catch {

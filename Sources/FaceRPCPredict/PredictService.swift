@@ -16,15 +16,18 @@ public struct PredictConfiguration: Sendable {
     /// Hard cap on faces per image, whatever the request asks.
     public static let maxFacesLimit = 256
     /// Smallest face searched for when the request does not say, in pixels
-    /// (side of MTCNN's box; ``MTCNNLimits/faceSizeRange``).
+    /// (side of MTCNN's box; ``MTCNNLimits/faceSizeRange``), for images
+    /// whose short side is at least 10 times it; see ``MinFaceSize/scaled(ceiling:)``
+    /// for smaller ones.
     ///
-    /// 40, not MTCNN's customary 20: the pyramid's finest levels, which only
-    /// faces under about 30 px need, are two thirds of the detector's work
-    /// and about a third of a photo's CPU (BENCHMARKS.md §3), and a face that
-    /// small yields a 64×64 age chip upsampled from a blur. On the dlib group
-    /// photos 40 finds 42 of the 43 hand-marked faces, 20 all 43 (the peer
-    /// finds 11: dlib's HOG window is 80 px). Callers who want tiny faces ask
-    /// per request (`min_face_size`), or operators set `serve --min-face-size`.
+    /// 40, not MTCNN's customary 20: the pyramid's two finest levels, which
+    /// only faces under about 30 px need, are three quarters of the
+    /// detector's input and about a third of a photo's CPU (BENCHMARKS.md
+    /// §3), and a face that small yields a 64×64 age chip upsampled from a
+    /// blur. On the dlib group photos the default finds 42 of the 43
+    /// hand-marked faces, 20 px all 43 (the peer finds 11: dlib's HOG window
+    /// is 80 px). Callers who want tiny faces ask per request
+    /// (`min_face_size`), operators per server (`serve --min-face-size`).
     public var defaultMinFaceSize: Double = 40
     /// The minimum face sizes the detector accepts, in pixels.
     public static let minFaceSizeRange: ClosedRange<Double> = MTCNNLimits.faceSizeRange
@@ -146,9 +149,14 @@ public final class PredictService: RPCService, Sendable {
         guard maxFaces <= PredictConfiguration.maxFacesLimit else {
             throw .invalidArgument("max_faces \(maxFaces) exceeds the limit of \(PredictConfiguration.maxFacesLimit)")
         }
-        let minFaceSize = options.minFaceSize == 0 ? configuration.defaultMinFaceSize : Double(options.minFaceSize)
-        guard minFaceSize.isFinite, MTCNNLimits.faceSizeRange.contains(minFaceSize) else {
-            throw .invalidArgument("min_face_size \(options.minFaceSize) is outside \(MTCNNLimits.faceSizeRange) pixels")
+        let minFaceSize: MinFaceSize
+        if options.minFaceSize == 0 {
+            minFaceSize = .scaled(ceiling: configuration.defaultMinFaceSize)
+        } else {
+            minFaceSize = .fixed(Double(options.minFaceSize))
+            guard Double(options.minFaceSize).isFinite, MTCNNLimits.faceSizeRange.contains(Double(options.minFaceSize)) else {
+                throw .invalidArgument("min_face_size \(options.minFaceSize) is outside \(MTCNNLimits.faceSizeRange) pixels")
+            }
         }
         var thresholds = configuration.thresholds
         if options.scoreThreshold != 0 {
@@ -285,5 +293,37 @@ public final class PredictService: RPCService, Sendable {
             }
         }
         return estimate
+    }
+}
+
+/// The smallest face one Predict call looks for.
+public enum MinFaceSize: Sendable, Equatable {
+    /// The request's own size, in pixels.
+    case fixed(Double)
+    /// The server's default: a tenth of the image's short side, but not
+    /// under ``MinFaceSize/smallImageFloor`` nor over `ceiling` pixels.
+    ///
+    /// A face in a small image is small in pixels (a 200×200 portrait crop's
+    /// face may be detectable only with the finer pyramid levels), and those
+    /// levels cost little there: a 200×200 image's whole 20 px pyramid is
+    /// 29,000 pixels, a 3-MP photo's 2.2 million. So the default follows the
+    /// image down to MTCNN's customary 20 px, and stops at `ceiling` for
+    /// large photos, where the fine levels are the expensive part.
+    case scaled(ceiling: Double)
+
+    /// The floor of ``scaled(ceiling:)``: MTCNN's customary smallest face.
+    public static let smallImageFloor: Double = 20
+    /// The fraction of the short side ``scaled(ceiling:)`` uses.
+    public static let shortSideFraction: Double = 0.1
+
+    /// The size in pixels for an image of `width` × `height`.
+    public func pixels(width: Int, height: Int) -> Double {
+        switch self {
+        case .fixed(let size):
+            return size
+        case .scaled(let ceiling):
+            let followsImage = max(Self.smallImageFloor, Double(min(width, height)) * Self.shortSideFraction)
+            return min(ceiling, followsImage)
+        }
     }
 }

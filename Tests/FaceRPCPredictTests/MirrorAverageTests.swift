@@ -76,7 +76,7 @@ struct MirrorAverageTests {
         let shapes = try ShapePredictor(path: modelsDirectory + "/shape-predictor/shape_predictor_5_face_landmarks.dat")
         for path in try crops(3) {
             let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-            let job = FaceJob(image: .jpeg(bytes), faceCrop: true, maxFaces: 1, minFaceSize: 20, thresholds: (0.6, 0.7, 0.7),
+            let job = FaceJob(image: .jpeg(bytes), faceCrop: true, maxFaces: 1, minFaceSize: .fixed(20), thresholds: (0.6, 0.7, 0.7),
                               limits: ImageLimits(), chipPadding: 0.2, mirror: true, models: [age, gender],
                               detector: nil, detectorError: nil, shapes: shapes, shapesError: nil)
             let prepared = try job.run()

@@ -126,9 +126,9 @@ struct PredictServiceTests {
         #expect((response.timings?.totalMs ?? 0) > 0)
     }
 
-    /// The service's default smallest face (40 px) skips the pyramid's finest
-    /// levels; a request asking for 20 px searches them and finds the faces
-    /// only they can see (this photo has one, about 26 px).
+    /// The service's default smallest face (here 37.5 px: a tenth of the
+    /// photo's 375 px short side) skips the pyramid's finest level; a
+    /// request asking for 20 px searches it and finds a face only it can see.
     @Test func requestMinFaceSizeOverridesTheDefault() async throws {
         #expect(service.configuration.defaultMinFaceSize == 40)
         let path = sharedData + "/detection/dlib_faces/2008_002079.jpg"
@@ -136,9 +136,18 @@ struct PredictServiceTests {
         let small = try await service.predict(try jpegRequest(path) { $0.minFaceSize = 20 }, context: context())
         #expect(standard.faces.count >= 4)
         #expect(small.faces.count > standard.faces.count, "default \(standard.faces.count), 20 px \(small.faces.count)")
-        let smallest = small.faces.map { $0.box?.width ?? 0 }.min() ?? 0
-        let smallestByDefault = standard.faces.map { $0.box?.width ?? 0 }.min() ?? 0
-        #expect(smallest < smallestByDefault, "smallest face \(smallest) px at 20, \(smallestByDefault) px by default")
+    }
+
+    @Test func defaultMinFaceSizeFollowsSmallImages() {
+        let byDefault = MinFaceSize.scaled(ceiling: 40)
+        #expect(byDefault.pixels(width: 200, height: 200) == 20)
+        #expect(byDefault.pixels(width: 100, height: 80) == 20)
+        #expect(byDefault.pixels(width: 500, height: 375) == 37.5)
+        #expect(byDefault.pixels(width: 2000, height: 1500) == 40)
+        // The operator's ceiling wins both ways.
+        #expect(MinFaceSize.scaled(ceiling: 12).pixels(width: 2000, height: 1500) == 12)
+        #expect(MinFaceSize.scaled(ceiling: 60).pixels(width: 1000, height: 800) == 60)
+        #expect(MinFaceSize.fixed(24).pixels(width: 200, height: 200) == 24)
     }
 
     @Test func noFaceMeansNotHuman() async throws {

@@ -89,7 +89,8 @@ struct  Facerpc__V1__PredictOptions
    */
   protobuf_c_boolean face_crop;
   /*
-   * Smallest face side to look for, in pixels; 0 = server default (20).
+   * Smallest face side to look for, in pixels; 0 = server default: 40, or a
+   * tenth of the image's short side when less, but not under 20.
    */
   float min_face_size;
   /*
