@@ -144,6 +144,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         } else {
             buffer = incoming
         }
+        if let health = preencodedHealthCheck {
+            answerBareHealthChecks(health, in: &buffer, context: context)
+        }
         do {
             while !closing, let frame = try decoder.nextFrame(from: &buffer) {
                 framesSinceFlush += 1
@@ -269,6 +272,26 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         health.writeAnswer(callID: view.callID, to: &pendingOut!)
         inPlaceAnswers += 1
         return true
+    }
+
+    /// `answerInPlace` for the run of frames at the front of `buffer`, read
+    /// where they lie: a pipelining health checker's whole read usually,
+    /// without a slice, a view or a trip through the frame loop per call
+    /// (the same checks; the first frame that fails them stops the run and
+    /// goes the usual way, so order is kept).
+    private func answerBareHealthChecks(_ health: PreencodedHealthCheck, in buffer: inout ByteBuffer,
+                                        context: ChannelHandlerContext) {
+        if pendingOut == nil { pendingOut = context.channel.allocator.buffer(capacity: 0) }
+        let callLimit = state.limits.maxConcurrentCallsPerConnection
+        let taken = decoder.takeFrames(from: &buffer) { envelope in
+            guard let callID = RequestEnvelopeView.bareCallID(envelope, method: PreencodedHealthCheck.method),
+                  calls.isEmpty || (calls[callID] == nil && calls.count < callLimit)
+            else { return false }
+            health.writeAnswer(callID: callID, to: &pendingOut!)
+            return true
+        }
+        inPlaceAnswers += taken
+        framesSinceFlush += taken
     }
 
     /// Counts the calls `answerInPlace` answered during this read: one

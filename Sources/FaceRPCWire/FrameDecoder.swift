@@ -66,6 +66,40 @@ public struct FrameDecoder: Sendable {
     }
 }
 
+extension FrameDecoder {
+    /// Takes whole frames off the front of `buffer` for as long as `accept`
+    /// takes their bodies, reading them where they lie: no slice, no
+    /// reference counting per frame. Returns how many frames were taken.
+    ///
+    /// Stops, leaving the frame for ``nextFrame(from:)``, at the first frame
+    /// that is incomplete, over `maxFrameBytes` (``nextFrame(from:)`` then
+    /// throws), or that `accept` declines, and does nothing at all in the
+    /// middle of a frame (state ``State/waitingForFrame(length:)``). So
+    /// mixing the two calls splits the stream exactly as ``nextFrame(from:)``
+    /// alone would. `accept` must not keep the pointer.
+    public mutating func takeFrames(from buffer: inout ByteBuffer,
+                                    while accept: (UnsafeRawBufferPointer) -> Bool) -> Int {
+        guard case .waitingForHeader = state else { return 0 }
+        let limit = maxFrameBytes
+        var taken = 0
+        let consumed = buffer.withUnsafeReadableBytes { bytes -> Int in
+            var offset = 0
+            while bytes.count - offset >= Self.headerBytes {
+                let length = Int(UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+                let start = offset + Self.headerBytes
+                guard length <= limit, bytes.count - start >= length,
+                      accept(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)]))
+                else { break }
+                offset = start + length
+                taken += 1
+            }
+            return offset
+        }
+        buffer.moveReaderIndex(forwardBy: consumed)
+        return taken
+    }
+}
+
 /// Writes frames: the 4-byte big-endian length, then the body.
 public enum FrameEncoder {
     /// Appends one frame holding `body` to `buffer`.

@@ -50,6 +50,47 @@ import Testing
         #expect(try Self.decode([bytes[...]]) == bodies)
     }
 
+    /// `takeFrames` in front of `nextFrame`, as the server reads: whatever
+    /// the split and whichever frames the fast path accepts, the frames come
+    /// out once each, in order.
+    @Test func takeFramesThenNextFrameKeepsEveryFrameInOrder() throws {
+        let bodies: [[UInt8]] = [[2, 1], [4], [], [3, 3, 3], [6, 0], Array(repeating: 8, count: 40), [5], [0]]
+        let bytes = Self.stream(bodies)
+        // Accept bodies that start with an even byte: runs of accepted and declined frames.
+        let accept: (UnsafeRawBufferPointer) -> Bool = { $0.first.map { $0 % 2 == 0 } ?? false }
+        for split in 0...bytes.count {
+            var decoder = FrameDecoder(maxFrameBytes: 1 << 20)
+            var cumulation = Self.allocator.buffer(capacity: 0)
+            var out: [[UInt8]] = []
+            for chunk in [bytes[..<split], bytes[split...]] {
+                cumulation.writeBytes(chunk)
+                while true {
+                    var taken: [[UInt8]] = []
+                    let count = decoder.takeFrames(from: &cumulation) { body in
+                        guard accept(body) else { return false }
+                        taken.append(Array(body))
+                        return true
+                    }
+                    #expect(count == taken.count)
+                    out += taken
+                    guard let frame = try decoder.nextFrame(from: &cumulation) else { break }
+                    out.append(Array(frame.readableBytesView))
+                }
+            }
+            #expect(out == bodies, "split at \(split)")
+            #expect(decoder.state == .waitingForHeader && cumulation.readableBytes == 0)
+        }
+    }
+
+    /// A frame over the limit is left for `nextFrame`, which refuses it.
+    @Test func takeFramesLeavesAnOversizedFrame() throws {
+        var decoder = FrameDecoder(maxFrameBytes: 8)
+        var buffer = Self.allocator.buffer(capacity: 0)
+        buffer.writeBytes(Self.stream([[1, 2], Array(repeating: 0, count: 9), [3]]))
+        #expect(decoder.takeFrames(from: &buffer) { _ in true } == 1)
+        #expect(throws: FramingError.frameTooLarge(length: 9, limit: 8)) { try decoder.nextFrame(from: &buffer) }
+    }
+
     @Test func splitAtEveryPosition() throws {
         let bodies: [[UInt8]] = [[1, 2, 3], [], Array(repeating: 9, count: 40), [7]]
         let bytes = Self.stream(bodies)

@@ -103,6 +103,27 @@ import Testing
         #expect(view?.payloadByteCount == 0)
     }
 
+    /// `bareCallID` says yes exactly for a view with a non-zero id, the
+    /// method, no payload and no cancel (the timeout does not matter).
+    @Test func bareCallIDMatchesTheView() {
+        let method: StaticString = "/facerpc.v1.Health/Check"
+        let path = Array(Methods.healthCheck.utf8)
+        func bare(_ bytes: [UInt8]) -> UInt64? {
+            bytes.withUnsafeBytes { RequestEnvelopeView.bareCallID($0, method: method) }
+        }
+        let plain = Self.field(0x08, varint: 300) + Self.field(0x12, bytes: path)
+        #expect(bare(plain) == 300)
+        #expect(bare(Self.field(0x12, bytes: path) + Self.field(0x18, varint: 5_000) + Self.field(0x08, varint: 7)) == 7)
+        #expect(bare(Self.field(0x08, varint: 0) + Self.field(0x12, bytes: path)) == nil)          // call id 0
+        #expect(bare(Self.field(0x12, bytes: path)) == nil)                                        // no call id
+        #expect(bare(plain + Self.field(0x2a, bytes: [0x0a, 0x00])) == nil)                        // a payload
+        #expect(bare(plain + Self.field(0x30, varint: 1)) == nil)                                  // a cancel
+        #expect(bare(Self.field(0x08, varint: 9) + Self.field(0x12, bytes: Array("/facerpc.v1.Health/Watch".utf8))) == nil)
+        #expect(bare(Self.field(0x08, varint: 9) + Self.field(0x12, bytes: Array("/facerpc.v1.Health/Chec".utf8))) == nil)
+        #expect(bare(plain + Self.field(0x22, bytes: [1])) == nil)                                 // metadata: protobuf-c's
+        #expect(bare(Array(plain.dropLast())) == nil)                                              // truncated
+    }
+
     @Test func declinesWhatItLeavesToProtobufC() {
         let id = Self.field(0x08, varint: 7)
         let method = Self.field(0x12, bytes: Array(Methods.healthCheck.utf8))
