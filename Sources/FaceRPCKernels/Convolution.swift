@@ -427,8 +427,7 @@ public struct PackedConvolution: Sendable {
                             // Even lanes of a 32-wide load; strictly inside the run, so
                             // the odd lane past its last pixel is still in the row.
                             while t + 16 < hi {
-                                UnsafeRawPointer(row + ixs + 2 * t).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-                                    .store(to: d + t)
+                                SIMD16<Float>(evenLanesFrom: row + ixs + 2 * t).store(to: d + t)
                                 t += 16
                             }
                         }

@@ -37,6 +37,15 @@ public enum Pooling {
         // row's end; the row buffer is long enough that those reads stay inside it.
         let blocks = (ow + 15) / 16
         let capacity = vectorRows ? Swift.max(inW, (blocks - 1) * 16 * g.strideW + g.kernelW - 1 + 16 * g.strideW) : inW
+        // Every window inside the input and unpadded (the age net's 3x3/2 max pool,
+        // its 2x2/2 average pools): windows read the planes directly, no row buffer.
+        if vectorRows && windowsInside && g.padBottom == 0 && g.padRight == 0 {
+            parallelFor(tasks) { t in
+                directPool(input, output, planes: sliceRange(t, of: tasks, count: planes), totalPlanes: planes,
+                           geometry: g, max: isMax)
+            }
+            return
+        }
         parallelFor(tasks) { t in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: capacity) { rowBuf in
                 let row = rowBuf.baseAddress!
@@ -86,10 +95,73 @@ public enum Pooling {
         }
     }
 
+    /// `f32_pool_direct_simd16`: pooling whose windows all lie inside the
+    /// unpadded input, stride 1 or 2 across.
+    ///
+    /// Lanes: 16 outputs of a row per step (stride 2 reads 32 inputs per tap as
+    /// even lanes, ``SIMD16/init(evenLanesFrom:)``); each step reduces its
+    /// `kernelH x kernelW` taps straight from the input rows, one separate vector
+    /// per tap load. Lanes past the row's outputs read the next row (not
+    /// stored) and stores past the row land on outputs written later; a step
+    /// whose loads would run past the last plane goes scalar (// leftovers).
+    @inline(__always)
+    private static func directPool(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
+                                   planes: Range<Int>, totalPlanes: Int, geometry g: PoolGeometry, max isMax: Bool) {
+        let oh = g.outH, ow = g.outW, inH = g.inH, inW = g.inW
+        let kh = g.kernelH, kw = g.kernelW, sw = g.strideW, sh = g.strideH
+        let planeSize = inH * inW
+        let end = totalPlanes * planeSize
+        let inverse = 1 / Float(kh * kw)
+        let scale = SIMD16<Float>(repeating: inverse)
+        for plane in planes {
+            let src = input + plane * planeSize
+            let dst = output + plane * oh * ow
+            for y in 0..<oh {
+                let top = src + y * sh * inW
+                let out = dst + y * ow
+                var x = 0
+                // A vector step reads up to `16 * sw + kw - 1` floats from its last row's start.
+                while x < ow && plane * planeSize + (y * sh + kh - 1) * inW + x * sw + 16 * sw + kw - 1 <= end {
+                    @inline(__always) func tap(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+                        sw == 1 ? SIMD16(loadFrom: p) : SIMD16(evenLanesFrom: p)
+                    }
+                    var acc = tap(top + x * sw)
+                    for ky in 0..<kh {
+                        let row = top + ky * inW + x * sw
+                        for kx in 0..<kw where ky + kx > 0 {
+                            let v = tap(row + kx)
+                            // A compare and blend: the standard library's pointwiseMax goes lane by lane.
+                            acc = isMax ? acc.replacing(with: v, where: acc .< v) : acc + v
+                        }
+                    }
+                    if !isMax { acc *= scale }
+                    // Lanes past the row land on outputs this task writes later (in
+                    // order), so a whole-vector store is fine unless it runs past them.
+                    if (plane * oh + y) * ow + x + 16 <= planes.upperBound * oh * ow {
+                        acc.store(to: out + x)
+                    } else {
+                        for i in 0..<Swift.min(16, ow - x) { out[x + i] = acc[i] }
+                    }
+                    x += 16
+                }
+                // leftovers
+                while x < ow {
+                    var acc: Float = isMax ? -.infinity : 0
+                    for ky in 0..<kh {
+                        let row = top + ky * inW + x * sw
+                        for kx in 0..<kw { acc = isMax ? Swift.max(acc, row[kx]) : acc + row[kx] }
+                    }
+                    out[x] = isMax ? acc : acc * inverse
+                    x += 1
+                }
+            }
+        }
+    }
+
     /// Pooling for windows that start inside the input (and for average
     /// pooling lie inside it), stride 1 or 2 across:
     /// each output row reduces its input rows vertically into `row`, then 16
-    /// outputs at a time horizontally (stride 2 takes the even lanes of 32-wide loads).
+    /// outputs at a time horizontally (stride 2 takes the even lanes of 32-wide loads, see ``SIMD16/init(evenLanesFrom:)``).
     @inline(__always)
     private static func vectorPool(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
                                    planes: Range<Int>, geometry g: PoolGeometry,
@@ -115,7 +187,7 @@ public enum Pooling {
                 while x < ow {
                     @inline(__always) func tap(_ kx: Int) -> SIMD16<Float> {
                         let p = row + x * sw + kx
-                        return sw == 1 ? SIMD16(loadFrom: p) : UnsafeRawPointer(p).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+                        return sw == 1 ? SIMD16(loadFrom: p) : SIMD16(evenLanesFrom: p)
                     }
                     var acc = tap(0)
                     for kx in 1..<kw {

@@ -16,6 +16,14 @@ extension SIMD16 where Scalar == Float {
         let l = self.replacing(with: lo, where: self .< lo)
         return l.replacing(with: hi, where: l .> hi)
     }
+
+    /// `p[0], p[2], ..., p[30]`: 32 floats are read. `SIMD32.evenHalf` compiles to
+    /// lane-by-lane code through the stack; reading the pairs as 64-bit lanes and
+    /// truncating them is one load and one `vpmovqd`.
+    @inline(__always) public init(evenLanesFrom p: UnsafePointer<Float>) {
+        let pairs = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<UInt64>.self)
+        self = unsafeBitCast(SIMD16<UInt32>(truncatingIfNeeded: pairs), to: SIMD16<Float>.self)
+    }
 }
 
 extension SIMD8 where Scalar == Float {

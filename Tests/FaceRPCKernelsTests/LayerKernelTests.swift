@@ -64,12 +64,15 @@ struct LayerKernelTests {
             #expect(g.isValid)
             let batch = 2
             let x = rng.floats(batch * g.channels * g.inH * g.inW)
-            var ymax = [Float](repeating: .nan, count: batch * g.channels * g.outH * g.outW)
-            var yavg = ymax
-            ymax.withUnsafeMutableBufferPointer { Pooling.f32_maxpool_simd16(x, $0.baseAddress!, batch: batch, geometry: g, threads: 2) }
-            yavg.withUnsafeMutableBufferPointer { Pooling.f32_avgpool_simd16(x, $0.baseAddress!, batch: batch, geometry: g, threads: 1) }
-            expectClose(ymax, Reference.maxPool(x, batch: batch, geometry: g), "max \(g)")
-            expectClose(yavg, Reference.averagePool(x, batch: batch, geometry: g), "avg \(g)")
+            // Several threads split the planes: vector stores past a row must stay in a thread's own planes.
+            for threads in [1, 2, 3] {
+                var ymax = [Float](repeating: .nan, count: batch * g.channels * g.outH * g.outW)
+                var yavg = ymax
+                ymax.withUnsafeMutableBufferPointer { Pooling.f32_maxpool_simd16(x, $0.baseAddress!, batch: batch, geometry: g, threads: threads) }
+                yavg.withUnsafeMutableBufferPointer { Pooling.f32_avgpool_simd16(x, $0.baseAddress!, batch: batch, geometry: g, threads: threads) }
+                expectClose(ymax, Reference.maxPool(x, batch: batch, geometry: g), "max \(g) threads \(threads)")
+                expectClose(yavg, Reference.averagePool(x, batch: batch, geometry: g), "avg \(g) threads \(threads)")
+            }
         }
         // ceil mode: 10 rows, kernel 3, stride 2 -> 5 windows instead of 4.
         #expect(PoolGeometry(channels: 1, inH: 10, inW: 10, kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, ceilMode: true).outH == 5)
