@@ -132,6 +132,7 @@ public final class Network: Sendable {
             let kind: String
             switch step.kind {
             case .conv: kind = "conv"
+            case .stridedDirectConv: kind = "stridedDirect"
             case .convOrWinograd(let conv, _, _, _): kind = "\(ExecutionPlan.convPath(conv, batch: batch))"
             default: kind = "\(step.kind)".prefix { $0 != "(" }.description
             }
@@ -165,6 +166,8 @@ public final class Network: Sendable {
         case .conv(let conv, let relu):
             let residual: UnsafePointer<Float>? = step.inputs.count > 1 ? UnsafePointer(input(1)) : nil
             conv.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
+        case .stridedDirectConv(let conv, let relu):
+            conv.run(input: x, output: y, batch: batch, relu: relu, scratch: scratch, threads: threads)
         case .convOrWinograd(let conv, let wino, let wino4, let relu):
             let residual: UnsafePointer<Float>? = step.inputs.count > 1 ? UnsafePointer(input(1)) : nil
             switch ExecutionPlan.convPath(conv, batch: batch) {
