@@ -100,10 +100,11 @@ public final class Network: Sendable {
         }
     }
 
-    /// Median seconds per step over `runs` runs of `batch` seeded random samples on
-    /// `threads` threads (no batch splitting), in plan order: where a network's
-    /// time goes, for benchmarks. The median shrugs off other processes' bursts.
-    func profileSteps(batch: Int, threads: Int, runs: Int) -> [(name: String, kind: String, seconds: Double)] {
+    /// Median and fastest seconds per step over `runs` runs of `batch` seeded
+    /// random samples on `threads` threads (no batch splitting), in plan order:
+    /// where a network's time goes, for benchmarks. Both shrug off other
+    /// processes' bursts; the fastest run also their sustained load.
+    func profileSteps(batch: Int, threads: Int, runs: Int) -> [(name: String, kind: String, seconds: Double, fastest: Double)] {
         let (offsets, scratchOffset, total) = workspaceLayout(batch: batch, threads: threads)
         let workspace = AlignedFloatBuffer(count: total)
         var rng = SplitMix64(seed: 9)
@@ -136,7 +137,8 @@ public final class Network: Sendable {
             case .convOrWinograd(let conv, _, _, _): kind = "\(ExecutionPlan.convPath(conv, batch: batch))"
             default: kind = "\(step.kind)".prefix { $0 != "(" }.description
             }
-            return (step.name, kind, seconds[s].sorted()[runs / 2])
+            let sorted = seconds[s].sorted()
+            return (step.name, kind, sorted[runs / 2], sorted[0])
         }
     }
 

@@ -179,9 +179,9 @@ public struct PackedWinogradConvolution: Sendable {
                         let src = base + offsets[jj]
                         @inline(__always) func cols(_ r: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
                             let row = src + r * pw
-                            let a = UnsafeRawPointer(row).loadUnaligned(as: SIMD16<Float>.self)
-                            let b = UnsafeRawPointer(row + 2).loadUnaligned(as: SIMD16<Float>.self)
-                            return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+                            let a = UnsafeRawPointer(row).loadUnaligned(as: SIMD16<Float>.self).evenOddHalves
+                            let b = UnsafeRawPointer(row + 2).loadUnaligned(as: SIMD16<Float>.self).evenOddHalves
+                            return (a.even, a.odd, b.even, b.odd)
                         }
                         let (a0, a1, a2, a3) = cols(0), (b0, b1, b2, b3) = cols(1)
                         let (c0, c1, c2, c3) = cols(2), (e0, e1, e2, e3) = cols(3)
@@ -205,9 +205,9 @@ public struct PackedWinogradConvolution: Sendable {
                         let src = base + offsets[jj]
                         @inline(__always) func cols(_ r: Int) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
                             let row = src + r * pw
-                            let a = UnsafeRawPointer(row).loadUnaligned(as: SIMD8<Float>.self)
-                            let b = UnsafeRawPointer(row + 2).loadUnaligned(as: SIMD8<Float>.self)
-                            return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+                            let a = UnsafeRawPointer(row).loadUnaligned(as: SIMD8<Float>.self).evenOddHalves
+                            let b = UnsafeRawPointer(row + 2).loadUnaligned(as: SIMD8<Float>.self).evenOddHalves
+                            return (a.even, a.odd, b.even, b.odd)
                         }
                         let (a0, a1, a2, a3) = cols(0), (b0, b1, b2, b3) = cols(1)
                         let (c0, c1, c2, c3) = cols(2), (e0, e1, e2, e3) = cols(3)
@@ -301,10 +301,7 @@ public struct PackedWinogradConvolution: Sendable {
                     for t in 1..<8 where offsets[jj + first + t] != e0 + 2 * t { run = false }
                     if !run { break }
                     @inline(__always) func interleave(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>) -> SIMD16<Float> {
-                        let x = SIMD8<Float>(loadFrom: a), z = SIMD8<Float>(loadFrom: b)
-                        var r = SIMD16<Float>()
-                        for i in 0..<8 { r[2 * i] = x[i]; r[2 * i + 1] = z[i] }
-                        return r
+                        SIMD16<Float>(interleaving: SIMD8<Float>(loadFrom: a), SIMD8<Float>(loadFrom: b))
                     }
                     var top = interleave(y + first, y + nr + first)
                     var bottom = interleave(y + 2 * nr + first, y + 3 * nr + first)
@@ -325,11 +322,8 @@ public struct PackedWinogradConvolution: Sendable {
                     for t in 1..<4 where offsets[jj + first + t] != e0 + 2 * t { run = false }
                     if !run { break }
                     @inline(__always) func interleave(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
-                        let x = UnsafeRawPointer(a).loadUnaligned(as: SIMD4<Float>.self)
-                        let z = UnsafeRawPointer(b).loadUnaligned(as: SIMD4<Float>.self)
-                        var r = SIMD8<Float>()
-                        for i in 0..<4 { r[2 * i] = x[i]; r[2 * i + 1] = z[i] }
-                        return r
+                        SIMD8<Float>(interleaving: UnsafeRawPointer(a).loadUnaligned(as: SIMD4<Float>.self),
+                                     UnsafeRawPointer(b).loadUnaligned(as: SIMD4<Float>.self))
                     }
                     var top = interleave(y + first, y + nr + first)
                     var bottom = interleave(y + 2 * nr + first, y + 3 * nr + first)

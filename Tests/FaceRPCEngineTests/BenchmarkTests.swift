@@ -132,7 +132,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Median seconds per step of the age-like graph, for choosing kernels per layer; skipped
+/// Median and fastest seconds per step of the age-like graph, for choosing kernels per layer; skipped
 /// unless `FACERPC_BENCH=1` (`FACERPC_BENCH_THREADS`, default 1; `FACERPC_BENCH_BATCHES`, default 1,32).
 @Suite("Step profile", .enabled(if: benchEnabled))
 struct StepProfile {
@@ -144,11 +144,11 @@ struct StepProfile {
         for batch in batches {
             let runs = max(9, 400 / batch)
             let steps = net.profileSteps(batch: batch, threads: threads, runs: runs)
-            let total = steps.reduce(0) { $0 + $1.seconds }
+            let total = steps.reduce(0) { $0 + $1.seconds }, fastest = steps.reduce(0) { $0 + $1.fastest }
             for s in steps {
-                print("STEP batch \(batch) threads \(threads) \(s.name) \(s.kind): \(String(format1: 1e6 * s.seconds / Double(batch))) us/img")
+                print("STEP batch \(batch) threads \(threads) \(s.name) \(s.kind): \(String(format1: 1e6 * s.seconds / Double(batch))) us/img (fastest \(String(format1: 1e6 * s.fastest / Double(batch))))")
             }
-            print("STEP batch \(batch) threads \(threads) total: \(String(format1: 1e6 * total / Double(batch))) us/img")
+            print("STEP batch \(batch) threads \(threads) total: \(String(format1: 1e6 * total / Double(batch))) us/img (fastest \(String(format1: 1e6 * fastest / Double(batch))))")
             #expect(total > 0)
         }
     }
