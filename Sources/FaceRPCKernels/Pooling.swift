@@ -125,13 +125,37 @@ public enum Pooling {
                     @inline(__always) func tap(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
                         sw == 1 ? SIMD16(loadFrom: p) : SIMD16(evenLanesFrom: p)
                     }
-                    var acc = tap(top + x * sw)
-                    for ky in 0..<kh {
-                        let row = top + ky * inW + x * sw
-                        for kx in 0..<kw where ky + kx > 0 {
-                            let v = tap(row + kx)
-                            // A compare and blend: the standard library's pointwiseMax goes lane by lane.
-                            acc = isMax ? acc.replacing(with: v, where: acc .< v) : acc + v
+                    @inline(__always) func combine(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+                        // A compare and blend: the standard library's pointwiseMax goes lane by lane.
+                        isMax ? a.replacing(with: b, where: a .< b) : a + b
+                    }
+                    var acc: SIMD16<Float>
+                    if sw == 2 && (kw == 2 || kw == 3) {
+                        // Rows first, on the 32 (33 for kw 3) inputs the 16 outputs read,
+                        // then across: even and odd lanes, and for kw 3 the even lanes
+                        // moved down one with input 32 last. Fewer splits than per tap.
+                        let row0 = top + 2 * x
+                        var lo = SIMD16<Float>(loadFrom: row0), hi = SIMD16<Float>(loadFrom: row0 + 16)
+                        var last = kw == 3 ? row0[32] : 0
+                        for ky in 1..<kh {
+                            let row = row0 + ky * inW
+                            lo = combine(lo, SIMD16<Float>(loadFrom: row))
+                            hi = combine(hi, SIMD16<Float>(loadFrom: row + 16))
+                            if kw == 3 { last = isMax ? Swift.max(last, row[32]) : last + row[32] }
+                        }
+                        let (evenLo, oddLo) = lo.evenOddHalves, (evenHi, oddHi) = hi.evenOddHalves
+                        let even = SIMD16<Float>(lowHalf: evenLo, highHalf: evenHi)
+                        acc = combine(even, SIMD16<Float>(lowHalf: oddLo, highHalf: oddHi))
+                        if kw == 3 {
+                            let next = SIMD16<Float>(even[1], even[2], even[3], even[4], even[5], even[6], even[7], even[8],
+                                                     even[9], even[10], even[11], even[12], even[13], even[14], even[15], last)
+                            acc = combine(acc, next)
+                        }
+                    } else {
+                        acc = tap(top + x * sw)
+                        for ky in 0..<kh {
+                            let row = top + ky * inW + x * sw
+                            for kx in 0..<kw where ky + kx > 0 { acc = combine(acc, tap(row + kx)) }
                         }
                     }
                     if !isMax { acc *= scale }
