@@ -237,7 +237,24 @@ public enum Pooling {
     /// Lanes: 16; step: 64 values (4 separate accumulators), one vector, leftovers.
     public static func f32_gavgpool_simd16(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
                                            planes: Int, spatial: Int) {
-        for p in 0..<planes {
+        var first = 0
+        if spatial < 16 {
+            // Small planes (the age net's 3x3): no whole vector per plane, and one
+            // plane's scalar sum is a chain of dependent adds; four planes at a
+            // time keep four chains in flight.
+            let inverse = 1 / Float(spatial)
+            while first + 4 <= planes {
+                let x = input + first * spatial
+                var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+                for i in 0..<spatial {
+                    s0 += x[i]; s1 += x[spatial + i]; s2 += x[2 * spatial + i]; s3 += x[3 * spatial + i]
+                }
+                output[first] = s0 * inverse; output[first + 1] = s1 * inverse
+                output[first + 2] = s2 * inverse; output[first + 3] = s3 * inverse
+                first += 4
+            }
+        }
+        for p in first..<planes {
             let x = input + p * spatial
             var s0 = SIMD16<Float>(), s1 = s0, s2 = s0, s3 = s0
             var i = 0

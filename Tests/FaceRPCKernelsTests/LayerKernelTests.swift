@@ -82,11 +82,14 @@ struct LayerKernelTests {
     @Test("global average pooling matches the reference")
     func globalAverage() {
         var rng = SplitMix64(seed: 6)
-        for spatial in oddCounts {
-            let x = rng.floats(3 * spatial)
-            var y = [Float](repeating: .nan, count: 3)
-            y.withUnsafeMutableBufferPointer { Pooling.f32_gavgpool_simd16(x, $0.baseAddress!, planes: 3, spatial: spatial) }
-            expectClose(y, Reference.globalAveragePool(x, planes: 3, spatial: spatial), "spatial \(spatial)")
+        // 3 planes, and 11: small planes go four at a time, then leftovers.
+        for planes in [3, 11] {
+            for spatial in oddCounts {
+                let x = rng.floats(planes * spatial)
+                var y = [Float](repeating: .nan, count: planes)
+                y.withUnsafeMutableBufferPointer { Pooling.f32_gavgpool_simd16(x, $0.baseAddress!, planes: planes, spatial: spatial) }
+                expectClose(y, Reference.globalAveragePool(x, planes: planes, spatial: spatial), "planes \(planes) spatial \(spatial)")
+            }
         }
     }
 
