@@ -4,6 +4,9 @@ import FaceRPCKernels
 enum StepKind: Sendable {
     /// Convolution with folded affine, optional residual (step input 1) and ReLU.
     case conv(PackedConvolution, relu: Bool)
+    /// A strided convolution with few input channels (a first layer) run directly
+    /// on phase-split rows, with folded affine and optional ReLU; no residual.
+    case stridedDirectConv(PackedStridedDirectConvolution, relu: Bool)
     /// A 3x3 stride-1 convolution packed three ways; each run picks the cheapest
     /// for its batch (see ``ExecutionPlan/convPath(_:batch:)``).
     case convOrWinograd(PackedConvolution, PackedWinogradConvolution, PackedWinogradF4Convolution, relu: Bool)
@@ -203,6 +206,14 @@ struct ExecutionPlan: Sendable {
                 var ins = [value(node.inputs[0])]
                 if let residual { ins.append(value(residual)) }
                 let kind: StepKind
+                if residual == nil && g.strideW > 1 && PackedStridedDirectConvolution.supports(g) {
+                    // im2col would unfold each input value about kernelH * kernelW / stride² times.
+                    let direct = PackedStridedDirectConvolution(geometry: g, weights: s.weights, bias: s.bias)
+                    scratchFixedPerThread = max(scratchFixedPerThread, direct.scratchPerThread)
+                    steps.append(Step(name: node.name, kind: .stridedDirectConv(direct, relu: relu), inputs: ins,
+                                      output: newValue(out)))
+                    continue
+                }
                 let packed = PackedConvolution(geometry: g, weights: s.weights, bias: s.bias, variant: gemm)
                 scratchFixedPerThread = max(scratchFixedPerThread, packed.scratchPerThread)
                 // The padded copy is for the transposed path, which small outputs take (if

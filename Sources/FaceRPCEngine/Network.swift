@@ -100,6 +100,48 @@ public final class Network: Sendable {
         }
     }
 
+    /// Median and fastest seconds per step over `runs` runs of `batch` seeded
+    /// random samples on `threads` threads (no batch splitting), in plan order:
+    /// where a network's time goes, for benchmarks. Both shrug off other
+    /// processes' bursts; the fastest run also their sustained load.
+    func profileSteps(batch: Int, threads: Int, runs: Int) -> [(name: String, kind: String, seconds: Double, fastest: Double)] {
+        let (offsets, scratchOffset, total) = workspaceLayout(batch: batch, threads: threads)
+        let workspace = AlignedFloatBuffer(count: total)
+        var rng = SplitMix64(seed: 9)
+        let input = rng.floats(batch * plan.inputShape.elementCount)
+        let runs = max(1, runs)
+        var seconds = [[Double]](repeating: [], count: plan.steps.count)
+        let clock = ContinuousClock()
+        input.withUnsafeBufferPointer { inBuf in
+            let base = workspace.pointer
+            func pointer(_ value: Int) -> UnsafeMutablePointer<Float> {
+                let slot = plan.storageOf[value]
+                return slot < 0 ? UnsafeMutablePointer(mutating: inBuf.baseAddress!) : base + offsets[slot]
+            }
+            // Run 0 warms up and is not counted.
+            for run in 0...runs {
+                for (s, step) in plan.steps.enumerated() {
+                    let start = clock.now
+                    execute(step, batch: batch, threads: threads, input: { pointer(step.inputs[$0]) },
+                            output: pointer(step.output), scratch: base + scratchOffset)
+                    let d = clock.now - start
+                    if run > 0 { seconds[s].append(Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18) }
+                }
+            }
+        }
+        return plan.steps.enumerated().map { (s, step) in
+            let kind: String
+            switch step.kind {
+            case .conv: kind = "conv"
+            case .stridedDirectConv: kind = "stridedDirect"
+            case .convOrWinograd(let conv, _, _, _): kind = "\(ExecutionPlan.convPath(conv, batch: batch))"
+            default: kind = "\(step.kind)".prefix { $0 != "(" }.description
+            }
+            let sorted = seconds[s].sorted()
+            return (step.name, kind, sorted[runs / 2], sorted[0])
+        }
+    }
+
     /// Runs every step on `batch` samples; the sizes were validated by the caller.
     private func execute(input inputBase: UnsafePointer<Float>, batch: Int, threads: Int,
                          into result: UnsafeMutablePointer<Float>) {
@@ -126,6 +168,8 @@ public final class Network: Sendable {
         case .conv(let conv, let relu):
             let residual: UnsafePointer<Float>? = step.inputs.count > 1 ? UnsafePointer(input(1)) : nil
             conv.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
+        case .stridedDirectConv(let conv, let relu):
+            conv.run(input: x, output: y, batch: batch, relu: relu, scratch: scratch, threads: threads)
         case .convOrWinograd(let conv, let wino, let wino4, let relu):
             let residual: UnsafePointer<Float>? = step.inputs.count > 1 ? UnsafePointer(input(1)) : nil
             switch ExecutionPlan.convPath(conv, batch: batch) {

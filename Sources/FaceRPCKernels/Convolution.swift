@@ -242,6 +242,9 @@ public struct PackedConvolution: Sendable {
             source = UnsafePointer(padded)
         }
         let byTaps = !isPointwise
+        // 9-pixel tiles read the input in place (indirect GEMM); the copy the other tiles
+        // unfold into would be shared by few multiplies at batch 1 and redone per thread.
+        let indirect = useNine && byTaps
         let samplePlane = g.inChannels * ph * pw
         (useNine ? packedWeightsT9 : packedWeightsT).withUnsafeBufferPointer { wbuf in
           tapOffsets.withUnsafeBufferPointer { taps in
@@ -250,6 +253,8 @@ public struct PackedConvolution: Sendable {
                     let panels = scratch + t * perThread
                     let tile = panels + k * mr * groupSize
                     var lastUnit = -1
+                    withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 9) { rowBuffer in
+                    let rows = rowBuffer.baseAddress!
                     withUnsafeBytes(of: zeros) { zb in
                         let zero = zb.baseAddress!.assumingMemoryBound(to: Float.self)
                         for item in sliceRange(t, of: tasks, count: items) {
@@ -257,7 +262,9 @@ public struct PackedConvolution: Sendable {
                             let grp = unit / pixelGroups, pg = unit % pixelGroups
                             let firstPanel = pg * groupSize
                             let panelCount = min(groupSize, pixelPanels - firstPanel)
-                            if unit != lastUnit && byTaps {
+                            if indirect {
+                                // No unfolding: the kernel reads the input through pixel pointers.
+                            } else if unit != lastUnit && byTaps {
                                 // One load per value: column offsets (sample, output pixel) plus tap offsets.
                                 let groupBase = source + grp * g.groupInChannels * ph * pw
                                 for i in 0..<panelCount {
@@ -320,7 +327,19 @@ public struct PackedConvolution: Sendable {
                             for i in 0..<panelCount {
                                 let pp = firstPanel + i
                                 let nc = min(mr, columns - pp * mr)
-                                kernel(k, panels + i * k * mr, weights, zero, tile, nr, -.infinity, .infinity)
+                                if indirect {
+                                    // Each pixel's window origin (columns past `nc` repeat the last one).
+                                    let groupBase = source + grp * g.groupInChannels * ph * pw
+                                    for q in 0..<9 {
+                                        let j = pp * 9 + min(q, nc - 1)
+                                        let n = j / hw, p = j - n * hw
+                                        let oy = p / g.outW, ox = p - oy * g.outW
+                                        rows[q] = groupBase + n * samplePlane + oy * g.strideH * pw + ox * g.strideW
+                                    }
+                                    f32_igemm_9x32_simd16(k, rows, taps.baseAddress!, weights, zero, tile, nr, -.infinity, .infinity)
+                                } else {
+                                    kernel(k, panels + i * k * mr, weights, zero, tile, nr, -.infinity, .infinity)
+                                }
                                 for q in 0..<nc {
                                     let j = pp * mr + q
                                     let n = j / hw, p = j - n * hw
@@ -335,6 +354,7 @@ public struct PackedConvolution: Sendable {
                                 }
                             }
                         }
+                    }
                     }
                 }
             }
@@ -427,8 +447,7 @@ public struct PackedConvolution: Sendable {
                             // Even lanes of a 32-wide load; strictly inside the run, so
                             // the odd lane past its last pixel is still in the row.
                             while t + 16 < hi {
-                                UnsafeRawPointer(row + ixs + 2 * t).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-                                    .store(to: d + t)
+                                SIMD16<Float>(evenLanesFrom: row + ixs + 2 * t).store(to: d + t)
                                 t += 16
                             }
                         }

@@ -652,6 +652,104 @@ public func f32_gemm_9x32_simd16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: Unsa
     c81.replace(with: lo, where: c81 .< lo); c81.replace(with: hi, where: c81 .> hi); c81.store(to: c + 8 * ldc + 16)
 }
 
+/// `f32_igemm_9x32_simd16`: `C[9x32] = clamp(bias + A·B)` where row `i` of A
+/// is read in place through an indirection (XNNPACK's IGEMM): `A[i][k] =
+/// rows[i][offsets[k]]`.
+///
+/// The transposed convolution product for 9-pixel tiles without the im2col
+/// copy: row `i` is an output pixel's window origin in the (padded) input and
+/// `offsets[k]` the tap's offset from it, so each value is loaded straight into
+/// its broadcast. Lanes: 16; tile 9 rows x 2 vectors = 18 accumulators; step: 2
+/// k per main-loop iteration, then one k (// leftovers). `b` is packed
+/// `[kc][32]`, `bias` holds 9 values, `c` has row stride `ldc`; rows past the
+/// real pixels repeat a real one and the caller drops them.
+@inline(__always)
+public func f32_igemm_9x32_simd16(_ kc: Int, _ rows: UnsafePointer<UnsafePointer<Float>>, _ offsets: UnsafePointer<Int32>,
+    _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ minValue: Float, _ maxValue: Float) {
+    var c00 = SIMD16<Float>(repeating: bias[0]); var c01 = c00
+    var c10 = SIMD16<Float>(repeating: bias[1]); var c11 = c10
+    var c20 = SIMD16<Float>(repeating: bias[2]); var c21 = c20
+    var c30 = SIMD16<Float>(repeating: bias[3]); var c31 = c30
+    var c40 = SIMD16<Float>(repeating: bias[4]); var c41 = c40
+    var c50 = SIMD16<Float>(repeating: bias[5]); var c51 = c50
+    var c60 = SIMD16<Float>(repeating: bias[6]); var c61 = c60
+    var c70 = SIMD16<Float>(repeating: bias[7]); var c71 = c70
+    var c80 = SIMD16<Float>(repeating: bias[8]); var c81 = c80
+    let r0 = rows[0]
+    let r1 = rows[1]
+    let r2 = rows[2]
+    let r3 = rows[3]
+    let r4 = rows[4]
+    let r5 = rows[5]
+    let r6 = rows[6]
+    let r7 = rows[7]
+    let r8 = rows[8]
+    var b = b, offsets = offsets, k = kc
+    while k >= 2 {
+        let o = Int(offsets[0]), o1 = Int(offsets[1])
+        let b0 = SIMD16<Float>(loadFrom: b + 0)
+        let b1 = SIMD16<Float>(loadFrom: b + 16)
+        do { let av = SIMD16<Float>(repeating: r0[o]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: r1[o]); c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: r2[o]); c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: r3[o]); c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: r4[o]); c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: r5[o]); c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: r6[o]); c60 = c60.addingProduct(av, b0); c61 = c61.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: r7[o]); c70 = c70.addingProduct(av, b0); c71 = c71.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: r8[o]); c80 = c80.addingProduct(av, b0); c81 = c81.addingProduct(av, b1) }
+        do {
+            let b0 = SIMD16<Float>(loadFrom: b + 32)
+            let b1 = SIMD16<Float>(loadFrom: b + 48)
+            do { let av = SIMD16<Float>(repeating: r0[o1]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: r1[o1]); c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: r2[o1]); c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: r3[o1]); c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: r4[o1]); c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: r5[o1]); c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: r6[o1]); c60 = c60.addingProduct(av, b0); c61 = c61.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: r7[o1]); c70 = c70.addingProduct(av, b0); c71 = c71.addingProduct(av, b1) }
+            do { let av = SIMD16<Float>(repeating: r8[o1]); c80 = c80.addingProduct(av, b0); c81 = c81.addingProduct(av, b1) }
+        }
+        offsets += 2; b += 64; k -= 2
+    }
+    if k == 1 {
+        // leftovers
+        let o = Int(offsets[0])
+        let b0 = SIMD16<Float>(loadFrom: b + 0)
+        let b1 = SIMD16<Float>(loadFrom: b + 16)
+        do { let av = SIMD16<Float>(repeating: r0[o]); c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: r1[o]); c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: r2[o]); c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: r3[o]); c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: r4[o]); c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: r5[o]); c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: r6[o]); c60 = c60.addingProduct(av, b0); c61 = c61.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: r7[o]); c70 = c70.addingProduct(av, b0); c71 = c71.addingProduct(av, b1) }
+        do { let av = SIMD16<Float>(repeating: r8[o]); c80 = c80.addingProduct(av, b0); c81 = c81.addingProduct(av, b1) }
+    }
+    let lo = SIMD16<Float>(repeating: minValue), hi = SIMD16<Float>(repeating: maxValue)
+    c00.replace(with: lo, where: c00 .< lo); c00.replace(with: hi, where: c00 .> hi); c00.store(to: c + 0 * ldc + 0)
+    c01.replace(with: lo, where: c01 .< lo); c01.replace(with: hi, where: c01 .> hi); c01.store(to: c + 0 * ldc + 16)
+    c10.replace(with: lo, where: c10 .< lo); c10.replace(with: hi, where: c10 .> hi); c10.store(to: c + 1 * ldc + 0)
+    c11.replace(with: lo, where: c11 .< lo); c11.replace(with: hi, where: c11 .> hi); c11.store(to: c + 1 * ldc + 16)
+    c20.replace(with: lo, where: c20 .< lo); c20.replace(with: hi, where: c20 .> hi); c20.store(to: c + 2 * ldc + 0)
+    c21.replace(with: lo, where: c21 .< lo); c21.replace(with: hi, where: c21 .> hi); c21.store(to: c + 2 * ldc + 16)
+    c30.replace(with: lo, where: c30 .< lo); c30.replace(with: hi, where: c30 .> hi); c30.store(to: c + 3 * ldc + 0)
+    c31.replace(with: lo, where: c31 .< lo); c31.replace(with: hi, where: c31 .> hi); c31.store(to: c + 3 * ldc + 16)
+    c40.replace(with: lo, where: c40 .< lo); c40.replace(with: hi, where: c40 .> hi); c40.store(to: c + 4 * ldc + 0)
+    c41.replace(with: lo, where: c41 .< lo); c41.replace(with: hi, where: c41 .> hi); c41.store(to: c + 4 * ldc + 16)
+    c50.replace(with: lo, where: c50 .< lo); c50.replace(with: hi, where: c50 .> hi); c50.store(to: c + 5 * ldc + 0)
+    c51.replace(with: lo, where: c51 .< lo); c51.replace(with: hi, where: c51 .> hi); c51.store(to: c + 5 * ldc + 16)
+    c60.replace(with: lo, where: c60 .< lo); c60.replace(with: hi, where: c60 .> hi); c60.store(to: c + 6 * ldc + 0)
+    c61.replace(with: lo, where: c61 .< lo); c61.replace(with: hi, where: c61 .> hi); c61.store(to: c + 6 * ldc + 16)
+    c70.replace(with: lo, where: c70 .< lo); c70.replace(with: hi, where: c70 .> hi); c70.store(to: c + 7 * ldc + 0)
+    c71.replace(with: lo, where: c71 .< lo); c71.replace(with: hi, where: c71 .> hi); c71.store(to: c + 7 * ldc + 16)
+    c80.replace(with: lo, where: c80 .< lo); c80.replace(with: hi, where: c80 .> hi); c80.store(to: c + 8 * ldc + 0)
+    c81.replace(with: lo, where: c81 .< lo); c81.replace(with: hi, where: c81 .> hi); c81.store(to: c + 8 * ldc + 16)
+}
+
 /// `f32_gemm_8x32c16_simd16`: `C[8x32] = clamp(bias + A·B)` with A blocked by 16 in k.
 ///
 /// Lanes: 16; tile 8 rows x 2 vectors = 16 accumulators; step: 2 k per

@@ -16,6 +16,33 @@ extension SIMD16 where Scalar == Float {
         let l = self.replacing(with: lo, where: self .< lo)
         return l.replacing(with: hi, where: l .> hi)
     }
+
+    /// `p[0], p[2], ..., p[30]`: 32 floats are read. `SIMD32.evenHalf` compiles to
+    /// lane-by-lane code through the stack; reading the pairs as 64-bit lanes and
+    /// truncating them is one load and one `vpmovqd`.
+    @inline(__always) public init(evenLanesFrom p: UnsafePointer<Float>) {
+        let pairs = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<UInt64>.self)
+        self = unsafeBitCast(SIMD16<UInt32>(truncatingIfNeeded: pairs), to: SIMD16<Float>.self)
+    }
+}
+
+extension SIMD16 where Scalar == Float {
+    /// Lanes `0, 2, ..., 14` and `1, 3, ..., 15`. `evenHalf` / `oddHalf` compile
+    /// to lane-by-lane code through the stack; as 64-bit lanes the split is a
+    /// truncation and a shift (`vpmovqd`, `vpsrlq`).
+    @inline(__always) public var evenOddHalves: (even: SIMD8<Float>, odd: SIMD8<Float>) {
+        let pairs = unsafeBitCast(self, to: SIMD8<UInt64>.self)
+        return (unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: pairs), to: SIMD8<Float>.self),
+                unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: pairs &>> 32), to: SIMD8<Float>.self))
+    }
+
+    /// `even[0], odd[0], even[1], odd[1], ...`: the inverse of ``evenOddHalves``,
+    /// by widening and shifting 64-bit lanes instead of lane-by-lane inserts.
+    @inline(__always) public init(interleaving even: SIMD8<Float>, _ odd: SIMD8<Float>) {
+        let lo = SIMD8<UInt64>(truncatingIfNeeded: unsafeBitCast(even, to: SIMD8<UInt32>.self))
+        let hi = SIMD8<UInt64>(truncatingIfNeeded: unsafeBitCast(odd, to: SIMD8<UInt32>.self))
+        self = unsafeBitCast(lo | (hi &<< 32), to: SIMD16<Float>.self)
+    }
 }
 
 extension SIMD8 where Scalar == Float {
@@ -31,6 +58,22 @@ extension SIMD8 where Scalar == Float {
     @inline(__always) public func clamped(_ lo: Self, _ hi: Self) -> Self {
         let l = self.replacing(with: lo, where: self .< lo)
         return l.replacing(with: hi, where: l .> hi)
+    }
+}
+
+extension SIMD8 where Scalar == Float {
+    /// As ``SIMD16/evenOddHalves`` for 8 lanes.
+    @inline(__always) public var evenOddHalves: (even: SIMD4<Float>, odd: SIMD4<Float>) {
+        let pairs = unsafeBitCast(self, to: SIMD4<UInt64>.self)
+        return (unsafeBitCast(SIMD4<UInt32>(truncatingIfNeeded: pairs), to: SIMD4<Float>.self),
+                unsafeBitCast(SIMD4<UInt32>(truncatingIfNeeded: pairs &>> 32), to: SIMD4<Float>.self))
+    }
+
+    /// As ``SIMD16/init(interleaving:_:)`` for 8 lanes.
+    @inline(__always) public init(interleaving even: SIMD4<Float>, _ odd: SIMD4<Float>) {
+        let lo = SIMD4<UInt64>(truncatingIfNeeded: unsafeBitCast(even, to: SIMD4<UInt32>.self))
+        let hi = SIMD4<UInt64>(truncatingIfNeeded: unsafeBitCast(odd, to: SIMD4<UInt32>.self))
+        self = unsafeBitCast(lo | (hi &<< 32), to: SIMD8<Float>.self)
     }
 }
 

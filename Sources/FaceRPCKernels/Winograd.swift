@@ -95,6 +95,11 @@ public struct PackedWinogradConvolution: Sendable {
         let padded = scratch + threads * perThread
         let g = geometry
         let ph = paddedH, pw = paddedW, planes = batch * cin
+        if colPanels == 1 && tasks > 1 {
+            runSharedPanel(input: input, output: output, batch: batch, residual: residual, relu: relu,
+                           scratch: scratch, padded: padded, tasks: tasks)
+            return
+        }
         let padTasks = min(threads, planes)
         parallelFor(padTasks) { t in
             for plane in sliceRange(t, of: padTasks, count: planes) {
@@ -145,12 +150,69 @@ public struct PackedWinogradConvolution: Sendable {
         }
     }
 
+    /// One column panel (all tiles of a small batch: a 7x7 or 6x6 map at batch
+    /// 1) split by row panels across `tasks` threads. Rather than every thread
+    /// transforming the whole panel for itself, each pads and transforms its
+    /// share of the input channels into one shared panel (thread 0's), then,
+    /// after one barrier, multiplies its share of the row panels from it.
+    private func runSharedPanel(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
+                                residual: UnsafePointer<Float>?, relu: Bool, scratch: UnsafeMutablePointer<Float>,
+                                padded: UnsafeMutablePointer<Float>, tasks: Int) {
+        let g = geometry
+        let nr = variant.nr, cin = g.inChannels, cout = g.outChannels
+        let tiles = batch * tilesH * tilesW
+        let ph = paddedH, pw = paddedW
+        let perThread = scratchPerThread
+        let width = variant.panel(forColumns: tiles).width
+        let shared = scratch
+        parallelFor(tasks) { t in
+            let channels = sliceRange(t, of: tasks, count: cin)
+            for n in 0..<batch {
+                for ci in channels {
+                    let plane = n * cin + ci
+                    let dst = padded + plane * ph * pw, src = input + plane * g.inH * g.inW
+                    dst.update(repeating: 0, count: ph * pw)
+                    for iy in 0..<g.inH {
+                        (dst + (iy + g.padTop) * pw + g.padLeft).update(from: src + iy * g.inW, count: g.inW)
+                    }
+                }
+            }
+            let stage = scratch + t * perThread + 16 * cin * nr + 16 * variant.mr * nr + 4 * nr
+            if width == 16 {
+                transformInput(padded, firstTile: 0, tiles: tiles, width: 16, channels: channels, stage: stage, into: shared)
+            } else if width == 32 {
+                transformInput(padded, firstTile: 0, tiles: tiles, width: 32, channels: channels, stage: stage, into: shared)
+            } else {
+                transformInput(padded, firstTile: 0, tiles: tiles, width: width, channels: channels, stage: stage, into: shared)
+            }
+        }
+        let oh = g.outH, ow = g.outW, tw = tilesW, perSample = tilesH * tilesW
+        parallelFor(tasks) { t in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: nr) { tileOffsets in
+                let m = scratch + t * perThread + 16 * cin * nr
+                let y = m + 16 * variant.mr * nr
+                let offsets = tileOffsets.baseAddress!
+                for j in 0..<tiles {
+                    let n = j / perSample, p = j - n * perSample
+                    let ty = p / tw, tx = p - ty * tw
+                    let off = n * cout * oh * ow + 2 * ty * ow + 2 * tx
+                    offsets[j] = 2 * ty + 1 < oh && 2 * tx + 1 < ow ? off : -1 - off
+                }
+                for rp in sliceRange(t, of: tasks, count: rowPanels) {
+                    multiplyAndStore(rowPanel: rp, tiles: tiles, offsets: offsets, v: shared, m: m, y: y,
+                                     output: output, residual: residual, relu: relu)
+                }
+            }
+        }
+    }
+
     /// `V[ξ][ci][jj] = (Bᵀ d B)[ξ]` for the 4x4 patch of each tile of the padded
     /// input; zero for tiles past the end. One channel at a time, the 16 values of
     /// every tile go to `stage[ξ][jj]` (constant offsets when `width` is a literal
     /// at the call site) and are then copied out one vector row per ξ.
     @inline(__always)
     private func transformInput(_ padded: UnsafePointer<Float>, firstTile j0: Int, tiles nc: Int, width: Int,
+                                channels: Range<Int>? = nil,
                                 stage: UnsafeMutablePointer<Float>, into v: UnsafeMutablePointer<Float>) {
         let cin = geometry.inChannels
         let ph = paddedH, pw = paddedW, plane = ph * pw
@@ -167,7 +229,7 @@ public struct PackedWinogradConvolution: Sendable {
                 let ty = p / tw, tx = p - ty * tw
                 offsets[jj] = n * cin * plane + 2 * ty * pw + 2 * tx
             }
-            for ci in 0..<cin {
+            for ci in channels ?? 0..<cin {
                 let base = padded + ci * plane
                 var jj = 0
                 while jj < nc {
@@ -179,9 +241,9 @@ public struct PackedWinogradConvolution: Sendable {
                         let src = base + offsets[jj]
                         @inline(__always) func cols(_ r: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
                             let row = src + r * pw
-                            let a = UnsafeRawPointer(row).loadUnaligned(as: SIMD16<Float>.self)
-                            let b = UnsafeRawPointer(row + 2).loadUnaligned(as: SIMD16<Float>.self)
-                            return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+                            let a = UnsafeRawPointer(row).loadUnaligned(as: SIMD16<Float>.self).evenOddHalves
+                            let b = UnsafeRawPointer(row + 2).loadUnaligned(as: SIMD16<Float>.self).evenOddHalves
+                            return (a.even, a.odd, b.even, b.odd)
                         }
                         let (a0, a1, a2, a3) = cols(0), (b0, b1, b2, b3) = cols(1)
                         let (c0, c1, c2, c3) = cols(2), (e0, e1, e2, e3) = cols(3)
@@ -205,9 +267,9 @@ public struct PackedWinogradConvolution: Sendable {
                         let src = base + offsets[jj]
                         @inline(__always) func cols(_ r: Int) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
                             let row = src + r * pw
-                            let a = UnsafeRawPointer(row).loadUnaligned(as: SIMD8<Float>.self)
-                            let b = UnsafeRawPointer(row + 2).loadUnaligned(as: SIMD8<Float>.self)
-                            return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+                            let a = UnsafeRawPointer(row).loadUnaligned(as: SIMD8<Float>.self).evenOddHalves
+                            let b = UnsafeRawPointer(row + 2).loadUnaligned(as: SIMD8<Float>.self).evenOddHalves
+                            return (a.even, a.odd, b.even, b.odd)
                         }
                         let (a0, a1, a2, a3) = cols(0), (b0, b1, b2, b3) = cols(1)
                         let (c0, c1, c2, c3) = cols(2), (e0, e1, e2, e3) = cols(3)
@@ -301,10 +363,7 @@ public struct PackedWinogradConvolution: Sendable {
                     for t in 1..<8 where offsets[jj + first + t] != e0 + 2 * t { run = false }
                     if !run { break }
                     @inline(__always) func interleave(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>) -> SIMD16<Float> {
-                        let x = SIMD8<Float>(loadFrom: a), z = SIMD8<Float>(loadFrom: b)
-                        var r = SIMD16<Float>()
-                        for i in 0..<8 { r[2 * i] = x[i]; r[2 * i + 1] = z[i] }
-                        return r
+                        SIMD16<Float>(interleaving: SIMD8<Float>(loadFrom: a), SIMD8<Float>(loadFrom: b))
                     }
                     var top = interleave(y + first, y + nr + first)
                     var bottom = interleave(y + 2 * nr + first, y + 3 * nr + first)
@@ -325,11 +384,8 @@ public struct PackedWinogradConvolution: Sendable {
                     for t in 1..<4 where offsets[jj + first + t] != e0 + 2 * t { run = false }
                     if !run { break }
                     @inline(__always) func interleave(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
-                        let x = UnsafeRawPointer(a).loadUnaligned(as: SIMD4<Float>.self)
-                        let z = UnsafeRawPointer(b).loadUnaligned(as: SIMD4<Float>.self)
-                        var r = SIMD8<Float>()
-                        for i in 0..<4 { r[2 * i] = x[i]; r[2 * i + 1] = z[i] }
-                        return r
+                        SIMD8<Float>(interleaving: UnsafeRawPointer(a).loadUnaligned(as: SIMD4<Float>.self),
+                                     UnsafeRawPointer(b).loadUnaligned(as: SIMD4<Float>.self))
                     }
                     var top = interleave(y + first, y + nr + first)
                     var bottom = interleave(y + 2 * nr + first, y + 3 * nr + first)

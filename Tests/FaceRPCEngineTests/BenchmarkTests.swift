@@ -1,4 +1,4 @@
-import FaceRPCEngine
+@testable import FaceRPCEngine
 import FaceRPCKernels
 import Testing
 
@@ -131,3 +131,25 @@ import Glibc
 #else
 import Darwin
 #endif
+
+/// Median and fastest seconds per step of the age-like graph, for choosing kernels per layer; skipped
+/// unless `FACERPC_BENCH=1` (`FACERPC_BENCH_THREADS`, default 1; `FACERPC_BENCH_BATCHES`, default 1,32).
+@Suite("Step profile", .enabled(if: benchEnabled))
+struct StepProfile {
+    @Test("seconds per step of the age-like graph")
+    func ageLike() throws {
+        let threads = Int(env("FACERPC_BENCH_THREADS") ?? "") ?? 1
+        let batches = (env("FACERPC_BENCH_BATCHES") ?? "1,32").split(separator: ",").compactMap { Int($0) }
+        let net = try Network(graph: resNetGraph(size: 64, widths: [64, 128, 256], classes: 81, seed: 1), threads: threads)
+        for batch in batches {
+            let runs = max(9, 400 / batch)
+            let steps = net.profileSteps(batch: batch, threads: threads, runs: runs)
+            let total = steps.reduce(0) { $0 + $1.seconds }, fastest = steps.reduce(0) { $0 + $1.fastest }
+            for s in steps {
+                print("STEP batch \(batch) threads \(threads) \(s.name) \(s.kind): \(String(format1: 1e6 * s.seconds / Double(batch))) us/img (fastest \(String(format1: 1e6 * s.fastest / Double(batch))))")
+            }
+            print("STEP batch \(batch) threads \(threads) total: \(String(format1: 1e6 * total / Double(batch))) us/img (fastest \(String(format1: 1e6 * fastest / Double(batch))))")
+            #expect(total > 0)
+        }
+    }
+}

@@ -64,12 +64,15 @@ struct LayerKernelTests {
             #expect(g.isValid)
             let batch = 2
             let x = rng.floats(batch * g.channels * g.inH * g.inW)
-            var ymax = [Float](repeating: .nan, count: batch * g.channels * g.outH * g.outW)
-            var yavg = ymax
-            ymax.withUnsafeMutableBufferPointer { Pooling.f32_maxpool_simd16(x, $0.baseAddress!, batch: batch, geometry: g, threads: 2) }
-            yavg.withUnsafeMutableBufferPointer { Pooling.f32_avgpool_simd16(x, $0.baseAddress!, batch: batch, geometry: g, threads: 1) }
-            expectClose(ymax, Reference.maxPool(x, batch: batch, geometry: g), "max \(g)")
-            expectClose(yavg, Reference.averagePool(x, batch: batch, geometry: g), "avg \(g)")
+            // Several threads split the planes: vector stores past a row must stay in a thread's own planes.
+            for threads in [1, 2, 3] {
+                var ymax = [Float](repeating: .nan, count: batch * g.channels * g.outH * g.outW)
+                var yavg = ymax
+                ymax.withUnsafeMutableBufferPointer { Pooling.f32_maxpool_simd16(x, $0.baseAddress!, batch: batch, geometry: g, threads: threads) }
+                yavg.withUnsafeMutableBufferPointer { Pooling.f32_avgpool_simd16(x, $0.baseAddress!, batch: batch, geometry: g, threads: threads) }
+                expectClose(ymax, Reference.maxPool(x, batch: batch, geometry: g), "max \(g) threads \(threads)")
+                expectClose(yavg, Reference.averagePool(x, batch: batch, geometry: g), "avg \(g) threads \(threads)")
+            }
         }
         // ceil mode: 10 rows, kernel 3, stride 2 -> 5 windows instead of 4.
         #expect(PoolGeometry(channels: 1, inH: 10, inW: 10, kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, ceilMode: true).outH == 5)
@@ -79,11 +82,14 @@ struct LayerKernelTests {
     @Test("global average pooling matches the reference")
     func globalAverage() {
         var rng = SplitMix64(seed: 6)
-        for spatial in oddCounts {
-            let x = rng.floats(3 * spatial)
-            var y = [Float](repeating: .nan, count: 3)
-            y.withUnsafeMutableBufferPointer { Pooling.f32_gavgpool_simd16(x, $0.baseAddress!, planes: 3, spatial: spatial) }
-            expectClose(y, Reference.globalAveragePool(x, planes: 3, spatial: spatial), "spatial \(spatial)")
+        // 3 planes, and 11: small planes go four at a time, then leftovers.
+        for planes in [3, 11] {
+            for spatial in oddCounts {
+                let x = rng.floats(planes * spatial)
+                var y = [Float](repeating: .nan, count: planes)
+                y.withUnsafeMutableBufferPointer { Pooling.f32_gavgpool_simd16(x, $0.baseAddress!, planes: planes, spatial: spatial) }
+                expectClose(y, Reference.globalAveragePool(x, planes: planes, spatial: spatial), "planes \(planes) spatial \(spatial)")
+            }
         }
     }
 

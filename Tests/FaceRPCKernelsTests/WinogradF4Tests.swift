@@ -46,7 +46,8 @@ struct WinogradF4Tests {
         var rng = SplitMix64(seed: 43)
         for (index, g) in Self.cases.enumerated() {
             #expect(PackedWinogradF4Convolution.supports(g))
-            for (batch, threads) in [(1, 1), (3, 2), (17, 1), (17, 2)] {
+            // Batch 1 on several threads: one tile group, shared by the threads.
+            for (batch, threads) in [(1, 1), (1, 2), (1, 3), (3, 2), (17, 1), (17, 2)] {
                 let x = rng.floats(batch * g.inChannels * g.inH * g.inW)
                 let w = rng.floats(g.outChannels * g.groupK), b = rng.floats(g.outChannels)
                 let outCount = batch * g.outChannels * g.outH * g.outW

@@ -23,10 +23,14 @@ struct WinogradTests {
             // 16-wide rows, clipped bottom tiles scattered one by one.
             ConvGeometry(inChannels: 4, outChannels: 6, inH: 5, inW: 32, kernelH: 3, kernelW: 3,
                          padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),
+            // The age net's 7x7 maps, narrower: at batch 1 one column panel of tiles that
+            // several threads transform together and split by row panels.
+            ConvGeometry(inChannels: 13, outChannels: 29, inH: 7, inW: 7, kernelH: 3, kernelW: 3,
+                         padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),
         ]
         for g in cases {
             #expect(PackedWinogradConvolution.supports(g))
-            for (batch, threads) in [(1, 1), (3, 2)] {
+            for (batch, threads) in [(1, 1), (3, 2), (1, 3)] {
                 let x = rng.floats(batch * g.inChannels * g.inH * g.inW)
                 let w = rng.floats(g.outChannels * g.groupK), b = rng.floats(g.outChannels)
                 let outCount = batch * g.outChannels * g.outH * g.outW
