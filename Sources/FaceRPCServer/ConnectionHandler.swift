@@ -144,11 +144,12 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         } else {
             buffer = incoming
         }
-        if let health = preencodedHealthCheck {
-            answerBareHealthChecks(health, in: &buffer, context: context)
-        }
         do {
-            while !closing, let frame = try decoder.nextFrame(from: &buffer) {
+            // Runs of bare health checks are answered where they lie; each
+            // other frame goes through the router, then the next run.
+            while !closing {
+                answerBareHealthChecks(in: &buffer, context: context)
+                guard let frame = try decoder.nextFrame(from: &buffer) else { break }
                 framesSinceFlush += 1
                 handleFrame(frame, received: now, context: context)
             }
@@ -231,7 +232,6 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private func handleFrame(_ frame: ByteBuffer, received started: NIODeadline, context: ChannelHandlerContext) {
         let request: RequestEnvelope
         if let view = RequestEnvelopeView(frame: frame) {
-            if answerInPlace(view, context: context) { return }
             request = view.envelope()
         } else {
             do {
@@ -252,35 +252,21 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         handleRequest(request, received: started, context: context)
     }
 
-    /// Answers a Health/Check of the whole server from its pre-encoded frame,
-    /// or returns false and leaves the call to the routed path.
+    /// Answers the run of Health/Checks of the whole server at the front of
+    /// `buffer` from the pre-encoded frame, reading each frame where it lies
+    /// (no slice, view or frame-loop trip per call), up to the first frame
+    /// that is anything else, which is left for the routed path.
     ///
     /// Exactly the calls whose routed answer would be that frame: the routed
     /// path's checks, in its order, all pass for them — the envelope is valid
     /// (a non-zero call id, no metadata; the limits on the method and
     /// metadata admit it, which `ServerState` checked once), it is no cancel,
-    /// its id is not in flight, no token is required, draining lets health
-    /// through, the connection is under its call limit — and the empty
-    /// payload is HealthCheckRequest{service: ""}.
-    private func answerInPlace(_ view: RequestEnvelopeView, context: ChannelHandlerContext) -> Bool {
-        guard let health = preencodedHealthCheck,
-              view.callID != 0, !view.cancel, view.payloadByteCount == 0,
-              calls.isEmpty || (calls[view.callID] == nil && calls.count < state.limits.maxConcurrentCallsPerConnection),
-              view.methodEquals(PreencodedHealthCheck.method)
-        else { return false }
-        if pendingOut == nil { pendingOut = context.channel.allocator.buffer(capacity: 0) }
-        health.writeAnswer(callID: view.callID, to: &pendingOut!)
-        inPlaceAnswers += 1
-        return true
-    }
-
-    /// `answerInPlace` for the run of frames at the front of `buffer`, read
-    /// where they lie: a pipelining health checker's whole read usually,
-    /// without a slice, a view or a trip through the frame loop per call
-    /// (the same checks; the first frame that fails them stops the run and
-    /// goes the usual way, so order is kept).
-    private func answerBareHealthChecks(_ health: PreencodedHealthCheck, in buffer: inout ByteBuffer,
-                                        context: ChannelHandlerContext) {
+    /// its id is not in flight, no token is required (else there is no
+    /// pre-encoded frame), draining lets health through, the connection is
+    /// under its call limit — and the empty payload is
+    /// HealthCheckRequest{service: ""}.
+    private func answerBareHealthChecks(in buffer: inout ByteBuffer, context: ChannelHandlerContext) {
+        guard let health = preencodedHealthCheck else { return }
         if pendingOut == nil { pendingOut = context.channel.allocator.buffer(capacity: 0) }
         let callLimit = state.limits.maxConcurrentCallsPerConnection
         let taken = decoder.takeFrames(from: &buffer) { envelope in
@@ -294,7 +280,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         framesSinceFlush += taken
     }
 
-    /// Counts the calls `answerInPlace` answered during this read: one
+    /// Counts the calls `answerBareHealthChecks` answered during this read: one
     /// counter update and, per call, one latency observation of the time
     /// from the read to now (when the last of them was written), instead of
     /// a look-up, a lock and a clock read per call.

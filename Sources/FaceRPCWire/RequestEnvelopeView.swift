@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#else
-import Darwin
-#endif
 import FaceRPCProtos
 import NIOCore
 
@@ -74,23 +67,27 @@ public struct RequestEnvelopeView: Sendable {
     }
 
     private func methodEquals(_ expected: UnsafeRawBufferPointer) -> Bool {
-        guard expected.count == methodRange.count else { return false }
-        return frame.withUnsafeReadableBytes { bytes in
-            // Eight bytes at a time: this runs once per call on the hot path.
-            let start = methodRange.lowerBound, count = expected.count
-            var offset = 0
-            while offset + 8 <= count {
-                guard bytes.loadUnaligned(fromByteOffset: start + offset, as: UInt64.self)
-                    == expected.loadUnaligned(fromByteOffset: offset, as: UInt64.self) else { return false }
-                offset += 8
-            }
-            // leftovers
-            while offset < count {
-                guard bytes[start + offset] == expected[offset] else { return false }
-                offset += 1
-            }
-            return true
+        frame.withUnsafeReadableBytes { Self.bytes($0, in: methodRange, equal: expected) }
+    }
+
+    /// Whether `bytes[range]` is exactly `expected`.
+    @inline(__always)
+    private static func bytes(_ bytes: UnsafeRawBufferPointer, in range: Range<Int>, equal expected: UnsafeRawBufferPointer) -> Bool {
+        guard expected.count == range.count else { return false }
+        // Eight bytes at a time: this runs once per call on the hot path.
+        let start = range.lowerBound, count = expected.count
+        var offset = 0
+        while offset + 8 <= count {
+            guard bytes.loadUnaligned(fromByteOffset: start + offset, as: UInt64.self)
+                == expected.loadUnaligned(fromByteOffset: offset, as: UInt64.self) else { return false }
+            offset += 8
         }
+        // leftovers
+        while offset < count {
+            guard bytes[start + offset] == expected[offset] else { return false }
+            offset += 1
+        }
+        return true
     }
 
     /// The method path as a string (a copy).
@@ -121,12 +118,9 @@ public struct RequestEnvelopeView: Sendable {
     /// such calls without making a view.
     public static func bareCallID(_ envelope: UnsafeRawBufferPointer, method: StaticString) -> UInt64? {
         guard let fields = scan(envelope), fields.callID != 0, !fields.cancel, fields.payload.isEmpty,
-              fields.method.count == method.utf8CodeUnitCount
+              method.withUTF8Buffer({ bytes(envelope, in: fields.method, equal: UnsafeRawBufferPointer($0)) })
         else { return nil }
-        let same = method.withUTF8Buffer { expected in
-            memcmp(envelope.baseAddress! + fields.method.lowerBound, expected.baseAddress!, expected.count) == 0
-        }
-        return same ? fields.callID : nil
+        return fields.callID
     }
 
     // MARK: Scanning
