@@ -4,14 +4,20 @@ networks, machine and run. Prints one table with the ratio ours/onnxruntime.
 
     .venv/bin/python bench/compare_models.py [--seconds 3] [--models models]
         [--facerpc .build/release/facerpc] [--net age --net gender --net lh-age]
+        [--batch 1 --batch 32] [--threads 1 --threads 2] [--repeat 1]
 
 onnxruntime runs with graph optimisation ORT_ENABLE_ALL, intra-op threads =
 the thread count and one inter-op thread, on the same .onnx files that
 facerpc imports. For Levi-Hassner, both run the same architecture exported by
 `facerpc export-onnx` (random seeded weights: speed does not depend on them).
 Each configuration alternates ours / onnxruntime so that machine noise hits
-both alike.
+both alike. With `--repeat N` each configuration is measured N times, pairs
+alternating, and the row gives the median of each side and the median of the
+N paired ratios with their range: on a shared 2-vCPU machine a 2-thread
+figure can swing by half between seconds, and the paired median is the figure
+least moved by it.
 """
+import statistics
 import argparse
 import json
 import os
@@ -61,6 +67,7 @@ def main():
     parser.add_argument("--net", action="append")
     parser.add_argument("--batch", type=int, action="append")
     parser.add_argument("--threads", type=int, action="append")
+    parser.add_argument("--repeat", type=int, default=1, help="paired measurements per row (median reported)")
     args = parser.parse_args()
     nets = args.net or ["age", "gender", "lh-age"]
     batches = args.batch or [1, 32]
@@ -79,16 +86,26 @@ def main():
             onnx_paths[net] = os.path.join(args.models, net, manifest["weights"])
 
     print(f"onnxruntime {ort.__version__}; {os.cpu_count()} CPUs; {args.seconds:g} s per measurement")
+    repeat = max(1, args.repeat)
+    if repeat > 1:
+        print(f"medians of {repeat} alternating pairs; ratio: median of the paired ratios [lowest, highest]")
     print(f"| network | batch | threads | facerpc img/s | facerpc GFLOP/s | onnxruntime img/s | ratio |")
     print(f"|---|---|---|---|---|---|---|")
     for net in nets:
         for batch in batches:
             for threads in thread_counts:
-                mine = ours(args.facerpc, args.models, net, batch, threads, args.seconds)
-                theirs = ort_images_per_second(onnx_paths[net], batch, threads, args.seconds)
-                ratio = mine["images_per_second"] / theirs
-                print(f"| {net} | {batch} | {threads} | {mine['images_per_second']:.1f} | {mine['gflops']:.1f} | "
-                      f"{theirs:.1f} | {ratio:.2f}x |", flush=True)
+                pairs = []
+                for _ in range(repeat):
+                    mine = ours(args.facerpc, args.models, net, batch, threads, args.seconds)
+                    theirs = ort_images_per_second(onnx_paths[net], batch, threads, args.seconds)
+                    pairs.append((mine["images_per_second"], mine["gflops"], theirs))
+                ratios = [m / t for m, _, t in pairs]
+                ratio = f"{statistics.median(ratios):.2f}x"
+                if repeat > 1:
+                    ratio += f" [{min(ratios):.2f}, {max(ratios):.2f}]"
+                print(f"| {net} | {batch} | {threads} | {statistics.median(p[0] for p in pairs):.1f} | "
+                      f"{statistics.median(p[1] for p in pairs):.1f} | {statistics.median(p[2] for p in pairs):.1f} | "
+                      f"{ratio} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ struct BenchModelCommand: ParsableCommand {
     @Option(help: "Seconds to measure.") var seconds: Double = 3
     @Option(help: "Models folder.") var models: String = "models"
     @Flag(help: "Print one JSON line.") var json = false
+    @Flag(help: "Also print each step's median and fastest microseconds per image (steps timed one by one, before the throughput run; to standard error with --json).") var profile = false
 
     func validate() throws {
         guard batch >= 1, batch <= 4096 else { throw ValidationError("--batch must be in 1...4096") }
@@ -69,6 +70,15 @@ struct BenchModelCommand: ParsableCommand {
 
     func run() throws {
         let network = try benchNetwork(name: model, models: models, threads: threads)
+        if profile {
+            let runs = max(9, Int(seconds * 100))
+            for step in network.profileSteps(batch: batch, threads: threads, runs: runs) {
+                let line = String(format: "step %@ %@: %.1f us/img (fastest %.1f)\n", step.name, step.kind,
+                                  1e6 * step.seconds / Double(batch), 1e6 * step.fastest / Double(batch))
+                // --json keeps standard output to its one line.
+                if json { FileHandle.standardError.write(Data(line.utf8)) } else { print(line, terminator: "") }
+            }
+        }
         let result = benchmark(network: network, batch: batch, seconds: seconds)
         if json {
             let object: [String: Any] = ["model": model, "batch": batch, "threads": threads,

@@ -104,7 +104,7 @@ public final class Network: Sendable {
     /// random samples on `threads` threads (no batch splitting), in plan order:
     /// where a network's time goes, for benchmarks. Both shrug off other
     /// processes' bursts; the fastest run also their sustained load.
-    func profileSteps(batch: Int, threads: Int, runs: Int) -> [(name: String, kind: String, seconds: Double, fastest: Double)] {
+    public func profileSteps(batch: Int, threads: Int, runs: Int) -> [(name: String, kind: String, seconds: Double, fastest: Double)] {
         let (offsets, scratchOffset, total) = workspaceLayout(batch: batch, threads: threads)
         let workspace = AlignedFloatBuffer(count: total)
         var rng = SplitMix64(seed: 9)
