@@ -218,7 +218,7 @@ let package = Package(
         ]),
         .testTarget(name: "FaceRPCKernelsTests", dependencies: ["FaceRPCKernels"]),
         .testTarget(name: "FaceRPCEngineTests", dependencies: ["FaceRPCEngine", "FaceRPCKernels"]),
-        .testTarget(name: "FaceRPCONNXTests", dependencies: ["FaceRPCONNX", "FaceRPCEngine"]),
+        .testTarget(name: "FaceRPCONNXTests", dependencies: ["FaceRPCONNX", "FaceRPCEngine", "FaceRPCTestSupport"]),
         .testTarget(name: "FaceRPCImageTests", dependencies: ["FaceRPCImage", "CTurboJPEG"], exclude: ["Fixtures"]),
         .testTarget(name: "FaceRPCDetectionTests", dependencies: ["FaceRPCDetection", "FaceRPCImage", "FaceRPCEngine"]),
         .testTarget(name: "FaceRPCPredictTests", dependencies: ["FaceRPCPredict", "FaceRPCCore", "FaceRPCRegistry", "FaceRPCEngine"]),
@@ -227,7 +227,7 @@ let package = Package(
             "FaceRPCTraining", "FaceRPCKernels", "FaceRPCEngine", "FaceRPCCore", "FaceRPCImage",
         ]),
         .testTarget(name: "FaceRPCCLITests", dependencies: [
-            "FaceRPCClient", "FaceRPCCore", "FaceRPCProtos",
+            "FaceRPCClient", "FaceRPCCore", "FaceRPCProtos", "FaceRPCTestSupport",
         ]),
         // Helpers several test targets share (not a test target itself).
         .target(name: "FaceRPCTestSupport", path: "Tests/FaceRPCTestSupport", swiftSettings: swiftSettings),

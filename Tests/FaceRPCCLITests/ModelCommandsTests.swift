@@ -1,23 +1,14 @@
+import FaceRPCTestSupport
 import Foundation
 import Testing
 
 /// `facerpc bench-model` as a benchmark script runs it: its own process, one
 /// JSON line on standard output, and with `--profile` one line per step.
 @Suite struct ModelCommandsTests {
-    /// Runs the binary to completion: exit status, standard output, standard error.
+    /// Runs the binary to completion.
     func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ServeProcessTests.binary)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read before waiting, so a full pipe cannot stall the child.
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        let result = try runChildProcess(ServeProcessTests.binary, arguments)
+        return (result.status, result.stdout, result.stderr)
     }
 
     @Test("bench-model --json prints one JSON line; --profile times every step of the network on standard error")

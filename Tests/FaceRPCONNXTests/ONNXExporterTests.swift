@@ -1,4 +1,5 @@
 import FaceRPCEngine
+import FaceRPCTestSupport
 import Foundation
 import Testing
 @testable import FaceRPCONNX
@@ -182,22 +183,12 @@ enum ExportReference {
 
     @discardableResult
     static func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python] + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read both pipes concurrently-safe: stderr is small, stdout is read first to EOF.
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        let result = try runChildProcess("/usr/bin/env", [python] + arguments)
+        guard result.status == 0 else {
             throw TestSupport.ToolFailure(description: "\(python) \(arguments.joined(separator: " ")) failed:\n"
-                + String(decoding: outData, as: UTF8.self) + String(decoding: errData, as: UTF8.self))
+                + result.stdout + result.stderr)
         }
-        return String(decoding: outData, as: UTF8.self)
+        return result.stdout
     }
 
     /// Writes `model` and `input`, checks the model with the onnx checker

@@ -1,3 +1,4 @@
+import FaceRPCTestSupport
 import Foundation
 @testable import FaceRPCONNX
 
@@ -30,20 +31,11 @@ enum TestSupport {
     /// Runs python3 with `arguments`; throws with its stderr when it fails.
     @discardableResult
     static func python(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ToolFailure(description: "python3 \(arguments.joined(separator: " ")) failed: \(String(decoding: errData, as: UTF8.self))")
+        let result = try runChildProcess("/usr/bin/env", ["python3"] + arguments)
+        guard result.status == 0 else {
+            throw ToolFailure(description: "python3 \(arguments.joined(separator: " ")) failed: \(result.stderr)")
         }
-        return String(decoding: outData, as: UTF8.self)
+        return result.stdout
     }
 
     static let referenceScript = repoRoot + "/scripts/onnx_reference.py"
