@@ -2,9 +2,84 @@ import FaceRPCTestSupport
 import Foundation
 import Testing
 
-/// `facerpc bench-model` as a benchmark script runs it: its own process, one
-/// JSON line on standard output, and with `--profile` one line per step.
+/// `facerpc run-model` and `bench-model` as a user or a benchmark script runs
+/// them: their own process, files in, files or one JSON line out.
 @Suite struct ModelCommandsTests {
+    /// The package root (this file is Tests/FaceRPCCLITests/ModelCommandsTests.swift).
+    static let repoRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    /// The installed pretrained models (`make test` sets it).
+    static let modelsDir = ProcessInfo.processInfo.environment["FACERPC_MODELS_DIR"]
+
+    /// A python3 on `PATH` with what the reference side needs (`make test` puts `.venv` first).
+    static let referenceAvailable: Bool = modelsDir != nil
+        && (try? runChildProcess("/usr/bin/env", ["python3", "-c", "import numpy, onnxruntime, PIL"]))?.status == 0
+
+    /// Runs python3 and returns its standard output; a failure is a thrown error with its standard error.
+    func python(_ arguments: [String]) throws -> String {
+        let result = try runChildProcess("/usr/bin/env", ["python3"] + arguments)
+        guard result.status == 0 else { throw ToolFailure(description: "python3 \(arguments): \(result.stderr)") }
+        return result.stdout
+    }
+
+    struct ToolFailure: Error, CustomStringConvertible { var description: String }
+
+    @Test("run-model matches onnxruntime within 1e-4 on seeded random inputs and on real face chips",
+          .enabled(if: referenceAvailable, "needs FACERPC_MODELS_DIR and python3 with numpy, onnxruntime and Pillow"),
+          arguments: ["age", "gender"])
+    func runModelMatchesOnnxruntime(_ name: String) throws {
+        let models = try #require(Self.modelsDir)
+        let dir = NSTemporaryDirectory() + "facerpc-run-model-\(name)-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let size = name == "age" ? 64 : 32
+        let reference = Self.repoRoot + "/scripts/onnx_reference.py"
+        // Three seeded random samples (odd batch), and two UTKFace photos made into chips the
+        // way the manifest says (RGB, (byte - mean) * scale), as one batch of two.
+        try python(["-c", "import numpy as np; np.save('\(dir)/random.npy', np.random.default_rng(11)"
+                    + ".uniform(-0.5, 0.5, (3, 3, \(size), \(size))).astype(np.float32))"])
+        let photos = ["10_0_0_20161220222308131.jpg.chip.jpg", "10_0_0_20170103200522151.jpg.chip.jpg"]
+        for (i, photo) in photos.enumerated() {
+            try python([reference, "chip", Self.repoRoot + "/../shared/data/utkface/images/" + photo, "\(dir)/chip\(i).npy",
+                        "--size", "\(size)", "--model-json", "\(models)/\(name)/model.json"])
+        }
+        try python(["-c", "import numpy as np; np.save('\(dir)/chips.npy', np.concatenate("
+                    + "[np.load('\(dir)/chip0.npy'), np.load('\(dir)/chip1.npy')]))"])
+        for (input, batch) in [("random", 3), ("chips", 2)] {
+            let run = try runChildProcess(ServeProcessTests.binary, [
+                "run-model", "--model", name, "--input", "\(dir)/\(input).npy", "--output", "\(dir)/\(input).out.npy",
+                "--models", models, "--threads", "2"])
+            #expect(run.status == 0, "\(run.stderr)")
+            try python([reference, "run", "\(models)/\(name)/\(name)-v1.onnx", "\(dir)/\(input).npy", "\(dir)/\(input).ref.npy"])
+            let report = try python(["-c", "import numpy as np; a = np.load('\(dir)/\(input).out.npy'); "
+                                     + "b = np.load('\(dir)/\(input).ref.npy'); print(a.shape, b.shape, float(np.abs(a - b).max()))"])
+            // "(3, 81) (3, 81) 1.2e-07"
+            let classes = name == "age" ? 81 : 2
+            #expect(report.hasPrefix("(\(batch), \(classes)) (\(batch), \(classes)) "), "\(report)")
+            let error = try #require(Double(report.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
+            #expect(error <= 1e-4, "\(name) \(input): max abs error \(error)")
+        }
+    }
+
+    @Test("run-model refuses a tensor of the wrong shape with a message naming both shapes",
+          .enabled(if: referenceAvailable, "needs FACERPC_MODELS_DIR and python3 with numpy"))
+    func runModelRefusesWrongShape() throws {
+        let models = try #require(Self.modelsDir)
+        let dir = NSTemporaryDirectory() + "facerpc-run-model-shape-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try python(["-c", "import numpy as np; np.save('\(dir)/in.npy', np.zeros((1, 3, 10, 10), np.float32))"])
+        let run = try runChildProcess(ServeProcessTests.binary, [
+            "run-model", "--model", "gender", "--input", "\(dir)/in.npy", "--output", "\(dir)/out.npy", "--models", models])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("[1, 3, 10, 10]") && run.stderr.contains("[3, 32, 32]"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/out.npy"))
+    }
+
     /// Runs the binary to completion.
     func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
         let result = try runChildProcess(ServeProcessTests.binary, arguments)
