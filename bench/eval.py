@@ -59,8 +59,9 @@ class Tally:
 
     def row(self, name):
         f = max(self.found, 1)
-        return (f"| {name} | {self.found}/{self.n} | {100 * self.gender_ok / f:.1f}% | {self.abs_error / f:.2f} | "
-                f"{100 * self.exact / f:.1f}% | {100 * self.one_off / f:.1f}% |")
+        # Counts beside the percentages: two systems' figures can round alike and differ by a face.
+        return (f"| {name} | {self.found}/{self.n} | {100 * self.gender_ok / f:.1f}% ({self.gender_ok}) | {self.abs_error / f:.2f} | "
+                f"{100 * self.exact / f:.1f}% ({self.exact}) | {100 * self.one_off / f:.1f}% ({self.one_off}) |")
 
 
 def iou(a, b):
