@@ -124,7 +124,7 @@ final class SpinPool: @unchecked Sendable {
             if have >= min(wanted, Self.maxWorkers) { return }
             if workers.compareExchange(expected: have, desired: have + 1, ordering: .relaxed).exchanged {
                 var thread = pthread_t()
-                pthread_create(&thread, nil, { _ in SpinPool.shared.workerLoop(); return nil }, nil)
+                pthread_create(&thread, nil, { _ in SpinPool.shared.workerLoop() }, nil)
                 pthread_detach(thread)
             }
         }
