@@ -19,7 +19,13 @@ import Testing
     static let referenceAvailable: Bool = modelsDir != nil
         && (try? runChildProcess("/usr/bin/env", ["python3", "-c", "import numpy, onnxruntime, PIL"]))?.status == 0
 
+    /// Two UTKFace photos from `../shared` (beside the package root) for the real-chip inputs.
+    static let photos = ["10_0_0_20161220222308131.jpg.chip.jpg", "10_0_0_20170103200522151.jpg.chip.jpg"]
+        .map { repoRoot + "/../shared/data/utkface/images/" + $0 }
+    static let photosAvailable = photos.allSatisfy { FileManager.default.fileExists(atPath: $0) }
+
     /// Runs python3 and returns its standard output; a failure is a thrown error with its standard error.
+    @discardableResult
     func python(_ arguments: [String]) throws -> String {
         let result = try runChildProcess("/usr/bin/env", ["python3"] + arguments)
         guard result.status == 0 else { throw ToolFailure(description: "python3 \(arguments): \(result.stderr)") }
@@ -29,7 +35,8 @@ import Testing
     struct ToolFailure: Error, CustomStringConvertible { var description: String }
 
     @Test("run-model matches onnxruntime within 1e-4 on seeded random inputs and on real face chips",
-          .enabled(if: referenceAvailable, "needs FACERPC_MODELS_DIR and python3 with numpy, onnxruntime and Pillow"),
+          .enabled(if: referenceAvailable && photosAvailable,
+                   "needs FACERPC_MODELS_DIR, python3 with numpy, onnxruntime and Pillow, and ../shared"),
           arguments: ["age", "gender"])
     func runModelMatchesOnnxruntime(_ name: String) throws {
         let models = try #require(Self.modelsDir)
@@ -42,9 +49,8 @@ import Testing
         // way the manifest says (RGB, (byte - mean) * scale), as one batch of two.
         try python(["-c", "import numpy as np; np.save('\(dir)/random.npy', np.random.default_rng(11)"
                     + ".uniform(-0.5, 0.5, (3, 3, \(size), \(size))).astype(np.float32))"])
-        let photos = ["10_0_0_20161220222308131.jpg.chip.jpg", "10_0_0_20170103200522151.jpg.chip.jpg"]
-        for (i, photo) in photos.enumerated() {
-            try python([reference, "chip", Self.repoRoot + "/../shared/data/utkface/images/" + photo, "\(dir)/chip\(i).npy",
+        for (i, photo) in Self.photos.enumerated() {
+            try python([reference, "chip", photo, "\(dir)/chip\(i).npy",
                         "--size", "\(size)", "--model-json", "\(models)/\(name)/model.json"])
         }
         try python(["-c", "import numpy as np; np.save('\(dir)/chips.npy', np.concatenate("
