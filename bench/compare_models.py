@@ -17,10 +17,10 @@ N paired ratios with their range: on a shared 2-vCPU machine a 2-thread
 figure can swing by half between seconds, and the paired median is the figure
 least moved by it.
 """
-import statistics
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile

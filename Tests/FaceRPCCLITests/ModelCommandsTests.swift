@@ -24,16 +24,6 @@ import Testing
         .map { repoRoot + "/../shared/data/utkface/images/" + $0 }
     static let photosAvailable = photos.allSatisfy { FileManager.default.fileExists(atPath: $0) }
 
-    /// Runs python3 and returns its standard output; a failure is a thrown error with its standard error.
-    @discardableResult
-    func python(_ arguments: [String]) throws -> String {
-        let result = try runChildProcess("/usr/bin/env", ["python3"] + arguments)
-        guard result.status == 0 else { throw ToolFailure(description: "python3 \(arguments): \(result.stderr)") }
-        return result.stdout
-    }
-
-    struct ToolFailure: Error, CustomStringConvertible { var description: String }
-
     @Test("run-model matches onnxruntime within 1e-4 on seeded random inputs and on real face chips",
           .enabled(if: referenceAvailable && photosAvailable,
                    "needs FACERPC_MODELS_DIR, python3 with numpy, onnxruntime and Pillow, and ../shared"),
@@ -47,21 +37,21 @@ import Testing
         let reference = Self.repoRoot + "/scripts/onnx_reference.py"
         // Three seeded random samples (odd batch), and two UTKFace photos made into chips the
         // way the manifest says (RGB, (byte - mean) * scale), as one batch of two.
-        try python(["-c", "import numpy as np; np.save('\(dir)/random.npy', np.random.default_rng(11)"
+        try runPython(["-c", "import numpy as np; np.save('\(dir)/random.npy', np.random.default_rng(11)"
                     + ".uniform(-0.5, 0.5, (3, 3, \(size), \(size))).astype(np.float32))"])
         for (i, photo) in Self.photos.enumerated() {
-            try python([reference, "chip", photo, "\(dir)/chip\(i).npy",
+            try runPython([reference, "chip", photo, "\(dir)/chip\(i).npy",
                         "--size", "\(size)", "--model-json", "\(models)/\(name)/model.json"])
         }
-        try python(["-c", "import numpy as np; np.save('\(dir)/chips.npy', np.concatenate("
+        try runPython(["-c", "import numpy as np; np.save('\(dir)/chips.npy', np.concatenate("
                     + "[np.load('\(dir)/chip0.npy'), np.load('\(dir)/chip1.npy')]))"])
         for (input, batch) in [("random", 3), ("chips", 2)] {
             let run = try runChildProcess(ServeProcessTests.binary, [
                 "run-model", "--model", name, "--input", "\(dir)/\(input).npy", "--output", "\(dir)/\(input).out.npy",
                 "--models", models, "--threads", "2"])
             #expect(run.status == 0, "\(run.stderr)")
-            try python([reference, "run", "\(models)/\(name)/\(name)-v1.onnx", "\(dir)/\(input).npy", "\(dir)/\(input).ref.npy"])
-            let report = try python(["-c", "import numpy as np; a = np.load('\(dir)/\(input).out.npy'); "
+            try runPython([reference, "run", "\(models)/\(name)/\(name)-v1.onnx", "\(dir)/\(input).npy", "\(dir)/\(input).ref.npy"])
+            let report = try runPython(["-c", "import numpy as np; a = np.load('\(dir)/\(input).out.npy'); "
                                      + "b = np.load('\(dir)/\(input).ref.npy'); print(a.shape, b.shape, float(np.abs(a - b).max()))"])
             // "(3, 81) (3, 81) 1.2e-07"
             let classes = name == "age" ? 81 : 2
@@ -78,7 +68,7 @@ import Testing
         let dir = NSTemporaryDirectory() + "facerpc-run-model-shape-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try python(["-c", "import numpy as np; np.save('\(dir)/in.npy', np.zeros((1, 3, 10, 10), np.float32))"])
+        try runPython(["-c", "import numpy as np; np.save('\(dir)/in.npy', np.zeros((1, 3, 10, 10), np.float32))"])
         let run = try runChildProcess(ServeProcessTests.binary, [
             "run-model", "--model", "gender", "--input", "\(dir)/in.npy", "--output", "\(dir)/out.npy", "--models", models])
         #expect(run.status != 0)
@@ -86,20 +76,14 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/out.npy"))
     }
 
-    /// Runs the binary to completion.
-    func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        let result = try runChildProcess(ServeProcessTests.binary, arguments)
-        return (result.status, result.stdout, result.stderr)
-    }
-
     @Test("bench-model --json prints one JSON line; --profile times every step of the network on standard error")
     func benchModelProfile() throws {
         // lh-gender needs no installed files: untrained, it runs its seeded initial weights.
         let empty = NSTemporaryDirectory() + "facerpc-bench-\(getpid())"
-        let result = try run(["bench-model", "--model", "lh-gender", "--batch", "2", "--threads", "2", "--seconds", "0.2",
+        let result = try runChildProcess(ServeProcessTests.binary, ["bench-model", "--model", "lh-gender", "--batch", "2", "--threads", "2", "--seconds", "0.2",
                               "--profile", "--json", "--models", empty])
-        #expect(result.status == 0, "\(result.err)")
-        let lines = result.out.split(separator: "\n")
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
         #expect(lines.count == 1)
         let object = try #require(try JSONSerialization.jsonObject(with: Data((lines.first ?? "").utf8)) as? [String: Any])
         #expect(object["model"] as? String == "lh-gender")
@@ -108,7 +92,7 @@ import Testing
         #expect((object["images_per_second"] as? Double ?? 0) > 0)
         #expect((object["gflops"] as? Double ?? 0) > 0)
         // Levi-Hassner's plan: conv1, pool1, norm1, conv2, pool2, norm2, conv3, pool3, fc6, fc7, fc8, prob.
-        let steps = result.err.split(separator: "\n").filter { $0.hasPrefix("step ") }
+        let steps = result.stderr.split(separator: "\n").filter { $0.hasPrefix("step ") }
         #expect(steps.map { $0.split(separator: " ")[1] } == ["conv1", "pool1", "norm1", "conv2", "pool2", "norm2", "conv3",
                                                                "pool3", "fc6", "fc7", "fc8", "prob"])
         for step in steps {
@@ -121,9 +105,9 @@ import Testing
     @Test("without --json the profile and the summary share standard output")
     func benchModelText() throws {
         let empty = NSTemporaryDirectory() + "facerpc-bench-\(getpid())"
-        let result = try run(["bench-model", "--model", "lh-age", "--seconds", "0.1", "--profile", "--models", empty])
-        #expect(result.status == 0, "\(result.err)")
-        let lines = result.out.split(separator: "\n")
+        let result = try runChildProcess(ServeProcessTests.binary, ["bench-model", "--model", "lh-age", "--seconds", "0.1", "--profile", "--models", empty])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
         #expect(lines.filter { $0.hasPrefix("step ") }.count == 12)
         #expect(lines.last?.hasPrefix("lh-age: batch 1, 1 threads: ") == true)
     }

@@ -1,3 +1,4 @@
+import FaceRPCTestSupport
 import Foundation
 import Testing
 @testable import FaceRPCONNX
@@ -25,12 +26,12 @@ struct NPYTests {
     @Test(.enabled(if: TestSupport.onnxruntimeAvailable, "python3 with numpy is not available"))
     func readsWhatNumPyWritesAndTheReverse() throws {
         let dir = try TestSupport.temporaryDirectory()
-        try TestSupport.python(["-c", "import numpy as np; np.save('\(dir)/np.npy', np.arange(6, dtype=np.float32).reshape(2, 3) / 4)"])
+        try runPython(["-c", "import numpy as np; np.save('\(dir)/np.npy', np.arange(6, dtype=np.float32).reshape(2, 3) / 4)"])
         let a = try NPY.read(path: dir + "/np.npy")
         #expect(a.shape == [2, 3])
         #expect(a.data == [0, 0.25, 0.5, 0.75, 1, 1.25])
         try NPY.write(path: dir + "/swift.npy", shape: [3, 1], data: [-1.5, 0, 2])
-        let text = try TestSupport.python(["-c", "import numpy as np; a = np.load('\(dir)/swift.npy'); print(a.shape, a.dtype, a.ravel().tolist())"])
+        let text = try runPython(["-c", "import numpy as np; a = np.load('\(dir)/swift.npy'); print(a.shape, a.dtype, a.ravel().tolist())"])
         #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == "(3, 1) float32 [-1.5, 0.0, 2.0]")
     }
 

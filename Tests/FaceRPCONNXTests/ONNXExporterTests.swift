@@ -183,12 +183,7 @@ enum ExportReference {
 
     @discardableResult
     static func run(_ arguments: [String]) throws -> String {
-        let result = try runChildProcess("/usr/bin/env", [python] + arguments)
-        guard result.status == 0 else {
-            throw TestSupport.ToolFailure(description: "\(python) \(arguments.joined(separator: " ")) failed:\n"
-                + result.stdout + result.stderr)
-        }
-        return result.stdout
+        try runPython(arguments, interpreter: python)
     }
 
     /// Writes `model` and `input`, checks the model with the onnx checker

@@ -1,4 +1,5 @@
 import FaceRPCEngine
+import FaceRPCTestSupport
 import Foundation
 import Testing
 @testable import FaceRPCONNX
@@ -61,7 +62,7 @@ struct ParityTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         for (i, image) in images.enumerated() {
             let chip = "\(dir)/chip\(i).npy"
-            try TestSupport.python([TestSupport.referenceScript, "chip", image, chip, "--size", "\(graph.inputShape[2])",
+            try runPython([TestSupport.referenceScript, "chip", image, chip, "--size", "\(graph.inputShape[2])",
                                     "--model-json", "\(TestSupport.modelsDir)/\(name)/model.json"])
             let input = try NPY.read(path: chip)
             #expect(input.shape == [1] + graph.inputShape)

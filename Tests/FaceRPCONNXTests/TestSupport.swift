@@ -21,22 +21,11 @@ enum TestSupport {
     static let sharedDir = repoRoot + "/../shared"
 
     /// True when `python3` can import numpy and onnxruntime.
-    static let onnxruntimeAvailable: Bool = (try? python(["-c", "import numpy, onnxruntime"])) != nil
+    static let onnxruntimeAvailable: Bool = (try? runPython(["-c", "import numpy, onnxruntime"])) != nil
 
     /// True when Pillow is available as well, for face chips.
-    static let pillowAvailable: Bool = (try? python(["-c", "import PIL"])) != nil
+    static let pillowAvailable: Bool = (try? runPython(["-c", "import PIL"])) != nil
 
-    struct ToolFailure: Error, CustomStringConvertible { var description: String }
-
-    /// Runs python3 with `arguments`; throws with its stderr when it fails.
-    @discardableResult
-    static func python(_ arguments: [String]) throws -> String {
-        let result = try runChildProcess("/usr/bin/env", ["python3"] + arguments)
-        guard result.status == 0 else {
-            throw ToolFailure(description: "python3 \(arguments.joined(separator: " ")) failed: \(result.stderr)")
-        }
-        return result.stdout
-    }
 
     static let referenceScript = repoRoot + "/scripts/onnx_reference.py"
 
@@ -45,7 +34,7 @@ enum TestSupport {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try NPY.write(path: dir + "/in.npy", shape: shape, data: input)
-        try python([referenceScript, "run", modelPath, dir + "/in.npy", dir + "/out.npy"])
+        try runPython([referenceScript, "run", modelPath, dir + "/in.npy", dir + "/out.npy"])
         return try NPY.read(path: dir + "/out.npy")
     }
 

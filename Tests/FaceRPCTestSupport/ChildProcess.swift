@@ -27,3 +27,21 @@ public func runChildProcess(_ executable: String, _ arguments: [String]) throws 
     return ChildProcessResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                               stderr: String(decoding: errData, as: UTF8.self))
 }
+
+/// A test tool (python, a reference script) that exited with an error.
+public struct ToolFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(description: String) { self.description = description }
+}
+
+/// Runs `interpreter` (by default `python3` on `PATH`, which `make test` points
+/// at `.venv`) with `arguments` and returns its standard output; a non-zero
+/// exit throws ``ToolFailure`` with both outputs.
+@discardableResult
+public func runPython(_ arguments: [String], interpreter: String = "python3") throws -> String {
+    let result = try runChildProcess("/usr/bin/env", [interpreter] + arguments)
+    guard result.status == 0 else {
+        throw ToolFailure(description: "\(interpreter) \(arguments.joined(separator: " ")) failed:\n" + result.stdout + result.stderr)
+    }
+    return result.stdout
+}
