@@ -7,9 +7,11 @@ enum StepKind: Sendable {
     /// A strided convolution with few input channels (a first layer) run directly
     /// on phase-split rows, with folded affine and optional ReLU; no residual.
     case stridedDirectConv(PackedStridedDirectConvolution, relu: Bool)
-    /// A 3x3 stride-1 convolution packed three ways; each run picks the cheapest
-    /// for its batch (see ``ExecutionPlan/convPath(_:batch:)``).
-    case convOrWinograd(PackedConvolution, PackedWinogradConvolution, PackedWinogradF4Convolution, relu: Bool)
+    /// A 3x3 stride-1 convolution packed three ways (four when its padding and
+    /// map suit ``PackedBlockConvolution``); each run picks the cheapest for its
+    /// batch (see ``ExecutionPlan/convPath(_:batch:)``).
+    case convOrWinograd(PackedConvolution, PackedWinogradConvolution, PackedWinogradF4Convolution,
+                        PackedBlockConvolution?, relu: Bool)
     case fullyConnected(weights: [Float], bias: [Float], inFeatures: Int, outFeatures: Int, relu: Bool)
     case maxPool(PoolGeometry)
     case averagePool(PoolGeometry)
@@ -61,17 +63,21 @@ struct ExecutionPlan: Sendable {
         case winograd2
         /// Winograd F(4x4, 3x3).
         case winograd4
+        /// Direct 3x3 output blocks that skip the taps reading padding
+        /// (``PackedBlockConvolution``).
+        case blocks
     }
 
     /// The path with the fewest multiplies for this batch, counted after rounding
     /// up to whole GEMM panels: 9 per output pixel for im2col, 16 per 2x2 tile for
-    /// F(2x2), 36 per 4x4 tile for F(4x4). F(2x2)'s tiles are columns of the
-    /// standard product (a panel of at most 16 runs at half speed on the
-    /// one-vector kernel); F(4x4)'s are rows of its c16 kernel's panels. im2col
-    /// pays about a quarter extra for unfolding and goes transposed on small
-    /// outputs. Layers with fewer than 8 input channels stay on im2col: each
-    /// Winograd GEMM reduces over the input channels only, too short to amortise
-    /// its tiles.
+    /// F(2x2), 36 per 4x4 tile for F(4x4), and for the block path only the taps
+    /// that read the input, `(3H - 2)(3W - 2)` per sample. F(2x2)'s tiles are
+    /// columns of the standard product (a panel of at most 16 runs at half speed
+    /// on the one-vector kernel); F(4x4)'s are rows of its c16 kernel's panels.
+    /// im2col pays about a quarter extra for unfolding and goes transposed on
+    /// small outputs. Layers with fewer than 8 input channels stay off Winograd:
+    /// each Winograd GEMM reduces over the input channels only, too short to
+    /// amortise its tiles.
     ///
     /// F(4x4) must beat the better of the other two by ``winograd4Margin`` and
     /// fill at least one row panel: its transformed weights are 36 per channel
@@ -80,9 +86,15 @@ struct ExecutionPlan: Sendable {
     /// multiplies (the age net at batch 4 ran 35% slower with its 3x3 layers on
     /// F(4x4) at 4 tiles a run, and at batch 1 about 15% slower with its 7x7
     /// layers on it at 4 tiles).
+    ///
+    /// The block path (when the geometry allows it) must be strictly cheaper than
+    /// the winner of those: 3x3 maps up to batch 7 and 6x6 maps at batch 1 (the
+    /// age net's 256-channel 3x3 layers at batch 1: 49 against the transposed
+    /// im2col's 135 per sample).
     static func convPath(_ conv: PackedConvolution, batch: Int) -> ConvPath {
         let g = conv.geometry
-        if g.inChannels < 8 { return .im2col }
+        let blocks = PackedBlockConvolution.supports(g) ? Double(batch * PackedBlockConvolution.validTaps(g)) : .infinity
+        if g.inChannels < 8 { return blocks < Double(9 * batch * g.outH * g.outW) ? .blocks : .im2col }
         let nr = conv.variant.nr
         let tiles = batch * ((g.outH + 1) / 2) * ((g.outW + 1) / 2)
         let pixels = batch * g.outH * g.outW
@@ -90,12 +102,14 @@ struct ExecutionPlan: Sendable {
         let gemmColumns = conv.prefersTransposed(columns: pixels) ? (pixels + 3) / 4 * 4
             : (pixels <= 16 ? 32 : (pixels + nr - 1) / nr * nr)
         let gemm = 1.25 * Double(9 * gemmColumns)
-        let best: ConvPath = winograd2 < gemm ? .winograd2 : .im2col
+        var best: (path: ConvPath, cost: Double) = winograd2 < gemm ? (.winograd2, winograd2) : (.im2col, gemm)
         let mr4 = KernelRegistry.defaultGemmC16.mr
         let tiles4 = batch * ((g.outH + 3) / 4) * ((g.outW + 3) / 4)
-        if tiles4 < mr4 { return best }
-        let winograd4 = winograd4Margin * Double(36 * ((tiles4 + mr4 - 1) / mr4 * mr4))
-        return winograd4 < min(winograd2, gemm) ? .winograd4 : best
+        if tiles4 >= mr4 {
+            let winograd4 = winograd4Margin * Double(36 * ((tiles4 + mr4 - 1) / mr4 * mr4))
+            if winograd4 < best.cost { best = (.winograd4, winograd4) }
+        }
+        return blocks < best.cost ? .blocks : best.path
     }
 
     /// How much cheaper in multiplies F(4x4) must be (see ``convPath(_:batch:)``).
@@ -224,9 +238,12 @@ struct ExecutionPlan: Sendable {
                 if PackedWinogradConvolution.supports(g) {
                     let wino = PackedWinogradConvolution(geometry: g, weights: s.weights, bias: s.bias, variant: gemm)
                     let wino4 = PackedWinogradF4Convolution(geometry: g, weights: s.weights, bias: s.bias)
-                    scratchFixedPerThread = max(scratchFixedPerThread, wino.scratchPerThread, wino4.scratchPerThread)
+                    let blocks = PackedBlockConvolution.supports(g)
+                        ? PackedBlockConvolution(geometry: g, weights: s.weights, bias: s.bias) : nil
+                    scratchFixedPerThread = max(scratchFixedPerThread, wino.scratchPerThread, wino4.scratchPerThread,
+                                                blocks?.scratchPerThread ?? 0)
                     scratchPerSample = max(scratchPerSample, wino.scratchPerSample, wino4.scratchPerSample)
-                    kind = .convOrWinograd(packed, wino, wino4, relu: relu)
+                    kind = .convOrWinograd(packed, wino, wino4, blocks, relu: relu)
                 } else {
                     kind = .conv(packed, relu: relu)
                 }

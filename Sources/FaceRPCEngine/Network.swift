@@ -134,7 +134,7 @@ public final class Network: Sendable {
             switch step.kind {
             case .conv: kind = "conv"
             case .stridedDirectConv: kind = "stridedDirect"
-            case .convOrWinograd(let conv, _, _, _): kind = "\(ExecutionPlan.convPath(conv, batch: batch))"
+            case .convOrWinograd(let conv, _, _, _, _): kind = "\(ExecutionPlan.convPath(conv, batch: batch))"
             default: kind = "\(step.kind)".prefix { $0 != "(" }.description
             }
             let sorted = seconds[s].sorted()
@@ -170,13 +170,17 @@ public final class Network: Sendable {
             conv.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
         case .stridedDirectConv(let conv, let relu):
             conv.run(input: x, output: y, batch: batch, relu: relu, scratch: scratch, threads: threads)
-        case .convOrWinograd(let conv, let wino, let wino4, let relu):
+        case .convOrWinograd(let conv, let wino, let wino4, let blocks, let relu):
             let residual: UnsafePointer<Float>? = step.inputs.count > 1 ? UnsafePointer(input(1)) : nil
             switch ExecutionPlan.convPath(conv, batch: batch) {
             case .winograd4:
                 wino4.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
             case .winograd2:
                 wino.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
+            case .blocks:
+                // convPath picks .blocks only where PackedBlockConvolution.supports the
+                // geometry, and the plan packs one exactly there.
+                blocks!.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
             case .im2col:
                 conv.run(input: x, output: y, batch: batch, residual: residual, relu: relu, scratch: scratch, threads: threads)
             }

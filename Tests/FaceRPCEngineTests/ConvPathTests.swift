@@ -35,11 +35,27 @@ struct ConvPathTests {
         // at batch 2 the panel is full.
         #expect(ExecutionPlan.convPath(Self.conv(128, 128, 7), batch: 1) == .winograd2)
         #expect(ExecutionPlan.convPath(Self.conv(128, 128, 7), batch: 2) == .winograd4)
-        // 3x3 maps at batch 4: 4 tiles; the transposed im2col product stays.
-        #expect(ExecutionPlan.convPath(Self.conv(256, 256, 3), batch: 4) == .im2col)
+        // 3x3 maps at batch 4: 4 tiles, under a panel; the block path's 49
+        // multiplies a sample beat the transposed im2col's 9 per pixel. At batch 8
+        // F(4x4)'s 36 (with its margin) win.
+        #expect(ExecutionPlan.convPath(Self.conv(256, 256, 3), batch: 4) == .blocks)
         #expect(ExecutionPlan.convPath(Self.conv(256, 256, 3), batch: 8) == .winograd4)
         // Too few input channels for any Winograd.
         #expect(ExecutionPlan.convPath(Self.conv(3, 32, 32), batch: 32) == .im2col)
+    }
+
+    @Test("the block path where padding is a large share of a small map's taps")
+    func blocks() {
+        // The age net at batch 1: 3x3 maps (49 of 81 taps read the input) and its
+        // 6x6 map (256 of 324).
+        #expect(ExecutionPlan.convPath(Self.conv(256, 256, 3), batch: 1) == .blocks)
+        #expect(ExecutionPlan.convPath(Self.conv(128, 128, 6), batch: 1) == .blocks)
+        // 6x6 at batch 2: F(4x4)'s 8 tiles fill a panel (36 x 8 x 1.1 = 317) and
+        // beat the block path's 512.
+        #expect(ExecutionPlan.convPath(Self.conv(128, 128, 6), batch: 2) == .winograd4)
+        // Sides that are not multiples of 3 never take it.
+        #expect(ExecutionPlan.convPath(Self.conv(128, 128, 7), batch: 1) == .winograd2)
+        #expect(ExecutionPlan.convPath(Self.conv(3, 32, 32), batch: 1) == .im2col)
     }
 
     @Test("a ResNet whose 3x3 layers take F(4x4) matches the scalar reference run")
@@ -48,11 +64,29 @@ struct ConvPathTests {
         let net = try Network(graph: graph, threads: 2)
         var paths: [ExecutionPlan.ConvPath] = []
         for step in net.plan.steps {
-            if case .convOrWinograd(let conv, _, _, _) = step.kind { paths.append(ExecutionPlan.convPath(conv, batch: 3)) }
+            if case .convOrWinograd(let conv, _, _, _, _) = step.kind { paths.append(ExecutionPlan.convPath(conv, batch: 3)) }
         }
         #expect(paths.contains(.winograd4))
         var rng = SplitMix64(seed: 7)
         let x = rng.floats(3 * 3 * 64 * 64)
         expectClose(try net.run(x, batch: 3), try Reference.run(graph: graph, input: x, batch: 3), "resnet batch 3")
+    }
+
+    @Test("an age-like ResNet whose 6x6 and 3x3 layers take the block path at batch 1 matches the scalar reference run")
+    func blockNetwork() throws {
+        // 64x64 input: 14x14, then a 6x6 conv (padded back to 7x7) and 7x7 maps,
+        // then three 3x3 convolutions: four on the block path.
+        let graph = resNetGraph(size: 64, widths: [16, 32, 40], classes: 9, seed: 8)
+        let net = try Network(graph: graph, threads: 2)
+        var paths: [ExecutionPlan.ConvPath] = []
+        for step in net.plan.steps {
+            if case .convOrWinograd(let conv, _, _, _, _) = step.kind { paths.append(ExecutionPlan.convPath(conv, batch: 1)) }
+        }
+        #expect(paths.filter { $0 == .blocks }.count == 4)
+        var rng = SplitMix64(seed: 9)
+        for batch in [1, 2] {
+            let x = rng.floats(batch * 3 * 64 * 64)
+            expectClose(try net.run(x, batch: batch), try Reference.run(graph: graph, input: x, batch: batch), "age-like batch \(batch)")
+        }
     }
 }
