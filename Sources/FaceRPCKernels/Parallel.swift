@@ -41,26 +41,37 @@ public func sliceRange(_ t: Int, of tasks: Int, count: Int) -> Range<Int> {
 /// One job at a time over persistent worker threads (started on first use, at
 /// most ``maxWorkers``).
 ///
-/// Protocol: the caller stores the job's body, resets `done`, then publishes the
-/// job with one atomic store of `ticket` = epoch << 32 | tasks << 16 | next
-/// index. Everyone (caller included) claims task indices by compare-and-swap on
-/// `ticket`; a successful claim proves the job is still the current one, and it
-/// stays current until that task is counted in `done`, so reading `body` after a
+/// Protocol: the caller stores the job's body, resets `done`, resets `claims`
+/// to the new epoch with no task claimed, then publishes the job with one
+/// atomic store of `ticket` = epoch << 32 | tasks. Each task is claimed by
+/// setting its bit in `claims` (epoch << 32 | claimed mask) by compare-and-swap;
+/// a successful claim proves the job is still the current one, and it stays
+/// current until that task is counted in `done`, so reading `body` after a
 /// claim is safe. Idle workers spin on `ticket` for a while, then sleep on a
-/// condition variable; the caller broadcasts after publishing, holding the mutex
-/// the sleepers check `ticket` under, so no wake-up is lost.
+/// condition variable; the caller broadcasts after publishing, holding the
+/// mutex the sleepers check `ticket` under, so no wake-up is lost.
+///
+/// Task `t` goes to thread `t` (the caller is thread 0, worker `w` thread
+/// `w + 1`) unless that thread is late: a thread that has run its own task
+/// takes any task still unclaimed. Keeping the same slice of every layer on
+/// the same core keeps the data a layer wrote on the core that reads it next;
+/// when the host places the two vCPUs on different L3 caches a line written
+/// by one core and read by the other costs a transfer of several hundred
+/// nanoseconds. The stealing keeps a descheduled worker from stalling the job.
 ///
 /// `@unchecked Sendable`: `body` is written only by the caller that holds
 /// `busy`, before the publishing store, and read only under a claim as above;
 /// the mutex and condition variable are only used through pthread calls.
 final class SpinPool: @unchecked Sendable {
     static let shared = SpinPool()
-    static let maxWorkers = 63
+    /// Tasks are bits of a 32-bit mask, the caller's included.
+    static let maxWorkers = 31
     /// Spins of an idle worker before it sleeps (roughly 50-100 µs).
     static let spinsBeforeSleep = 20_000
 
     private let busy = Atomic<Bool>(false)
     private let ticket = Atomic<UInt64>(0)
+    private let claims = Atomic<UInt64>(0)
     private let done = Atomic<Int>(0)
     private let workers = Atomic<Int>(0)
     private nonisolated(unsafe) var body: ((Int) -> Void)? = nil
@@ -87,13 +98,16 @@ final class SpinPool: @unchecked Sendable {
             body = escapable
             done.store(0, ordering: .relaxed)
             let epoch = (ticket.load(ordering: .relaxed) >> 32) &+ 1
-            ticket.store((epoch << 32) | UInt64(tasks) << 16, ordering: .releasing)
+            claims.store(epoch << 32, ordering: .relaxed)
+            ticket.store((epoch << 32) | UInt64(tasks), ordering: .releasing)
             pthread_mutex_lock(mutex)
             pthread_cond_broadcast(cond)
             pthread_mutex_unlock(mutex)
-            while let t = claim(epoch: epoch) {
+            var preferred = 0
+            while let t = claim(epoch: epoch, tasks: tasks, preferred: preferred) {
                 escapable(t)
                 done.add(1, ordering: .releasing)
+                preferred = tasks
             }
             var spins = 0
             while done.load(ordering: .acquiring) < tasks {
@@ -105,15 +119,20 @@ final class SpinPool: @unchecked Sendable {
         return true
     }
 
-    /// The next unclaimed task of job `epoch`, or nil when there is none.
+    /// Task `preferred` of job `epoch` if unclaimed, else the lowest unclaimed
+    /// one, or nil when every task is claimed or the job is over.
     @inline(__always)
-    private func claim(epoch: UInt64) -> Int? {
-        var current = ticket.load(ordering: .acquiring)
+    private func claim(epoch: UInt64, tasks: Int, preferred: Int) -> Int? {
+        var current = claims.load(ordering: .acquiring)
+        let all: UInt64 = tasks >= 32 ? 0xFFFF_FFFF : (1 << UInt64(tasks)) - 1
         while true {
-            let index = current & 0xFFFF, tasks = (current >> 16) & 0xFFFF
-            guard current >> 32 == epoch, index < tasks else { return nil }
-            let (exchanged, original) = ticket.compareExchange(expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
-            if exchanged { return Int(index) }
+            let mask = current & 0xFFFF_FFFF
+            guard current >> 32 == epoch, mask != all else { return nil }
+            let pick = preferred < tasks && mask & (1 << UInt64(preferred)) == 0
+                ? preferred : (~mask & all).trailingZeroBitCount
+            let (exchanged, original) = claims.compareExchange(
+                expected: current, desired: current | (1 << UInt64(pick)), ordering: .acquiringAndReleasing)
+            if exchanged { return pick }
             current = original
         }
     }
@@ -124,19 +143,22 @@ final class SpinPool: @unchecked Sendable {
             if have >= min(wanted, Self.maxWorkers) { return }
             if workers.compareExchange(expected: have, desired: have + 1, ordering: .relaxed).exchanged {
                 var thread = pthread_t()
-                pthread_create(&thread, nil, { _ in SpinPool.shared.workerLoop() }, nil)
+                // The worker's thread index (1-based) travels as the argument's bit pattern.
+                pthread_create(&thread, nil, { arg in
+                    SpinPool.shared.workerLoop(index: Int(bitPattern: arg))
+                }, UnsafeMutableRawPointer(bitPattern: have + 1))
                 pthread_detach(thread)
             }
         }
     }
 
-    private func workerLoop() -> Never {
+    private func workerLoop(index: Int) -> Never {
         var seen = ticket.load(ordering: .acquiring) >> 32
         while true {
             // Wait for a new job: spin, then sleep.
             var spins = 0
-            var epoch = ticket.load(ordering: .acquiring) >> 32
-            while epoch == seen {
+            var current = ticket.load(ordering: .acquiring)
+            while current >> 32 == seen {
                 spins += 1
                 if spins >= Self.spinsBeforeSleep {
                     pthread_mutex_lock(mutex)
@@ -144,12 +166,16 @@ final class SpinPool: @unchecked Sendable {
                     pthread_mutex_unlock(mutex)
                     spins = 0
                 }
-                epoch = ticket.load(ordering: .acquiring) >> 32
+                current = ticket.load(ordering: .acquiring)
             }
+            let epoch = current >> 32
             seen = epoch
-            while let t = claim(epoch: epoch) {
+            let tasks = Int(current & 0xFFFF)
+            var preferred = index
+            while let t = claim(epoch: epoch, tasks: tasks, preferred: preferred) {
                 body!(t)
                 done.add(1, ordering: .releasing)
+                preferred = tasks
             }
         }
     }

@@ -32,6 +32,8 @@ struct StridedDirectConvolutionTests {
             let x = rng.floats(batch * g.inChannels * g.inH * g.inW)
             for relu in [false, true] {
                 let want = Reference.conv2d(x, batch: batch, geometry: g, weights: w, bias: b, relu: relu)
+                // Fewer samples than threads split the channel blocks when there are
+                // enough of them (64 or 13 channels at batch 1), else the rows.
                 for threads in [1, 2, 5] {
                     var y = [Float](repeating: .nan, count: batch * g.outChannels * g.outH * g.outW)
                     var scratch = [Float](repeating: .nan, count: threads * conv.scratchPerThread)
