@@ -80,17 +80,20 @@ public final class Network: Sendable {
         return result
     }
 
-    /// Workspace floats for one execution: slots scaled by the batch, then scratch.
-    private func workspaceLayout(batch: Int, threads: Int) -> (offsets: [Int], scratch: Int, total: Int) {
+    /// Workspace floats for one execution: slots scaled by the batch, then
+    /// scratch; private slots for small batches on several threads (see
+    /// ``ExecutionPlan/privateLayoutMaxBatch``).
+    private func workspaceLayout(batch: Int, threads: Int) -> (slotOf: [Int], offsets: [Int], scratch: Int, total: Int) {
+        let isPrivate = threads > 1 && batch <= ExecutionPlan.privateLayoutMaxBatch
         var offsets: [Int] = []
         var total = 0
-        for size in plan.storageSizes {
+        for size in isPrivate ? plan.privateStorageSizes : plan.storageSizes {
             offsets.append(total)
             total += (size * batch + 15) & ~15
         }
         let scratch = total
         total += threads * ((plan.scratchFixedPerThread + 15) & ~15) + batch * plan.scratchPerSample
-        return (offsets, scratch, total)
+        return (isPrivate ? plan.privateStorageOf : plan.storageOf, offsets, scratch, total)
     }
 
     private func checkWorkspace(batch: Int, threads: Int) throws {
@@ -105,7 +108,7 @@ public final class Network: Sendable {
     /// where a network's time goes, for benchmarks. Both shrug off other
     /// processes' bursts; the fastest run also their sustained load.
     public func profileSteps(batch: Int, threads: Int, runs: Int) -> [(name: String, kind: String, seconds: Double, fastest: Double)] {
-        let (offsets, scratchOffset, total) = workspaceLayout(batch: batch, threads: threads)
+        let (slotOf, offsets, scratchOffset, total) = workspaceLayout(batch: batch, threads: threads)
         let workspace = AlignedFloatBuffer(count: total)
         var rng = SplitMix64(seed: 9)
         let input = rng.floats(batch * plan.inputShape.elementCount)
@@ -115,7 +118,7 @@ public final class Network: Sendable {
         input.withUnsafeBufferPointer { inBuf in
             let base = workspace.pointer
             func pointer(_ value: Int) -> UnsafeMutablePointer<Float> {
-                let slot = plan.storageOf[value]
+                let slot = slotOf[value]
                 return slot < 0 ? UnsafeMutablePointer(mutating: inBuf.baseAddress!) : base + offsets[slot]
             }
             // Run 0 warms up and is not counted.
@@ -145,12 +148,12 @@ public final class Network: Sendable {
     /// Runs every step on `batch` samples; the sizes were validated by the caller.
     private func execute(input inputBase: UnsafePointer<Float>, batch: Int, threads: Int,
                          into result: UnsafeMutablePointer<Float>) {
-        let (offsets, scratchOffset, total) = workspaceLayout(batch: batch, threads: threads)
+        let (slotOf, offsets, scratchOffset, total) = workspaceLayout(batch: batch, threads: threads)
         let workspace = pool.take(minimumCount: total)
         defer { pool.give(workspace) }
         let base = workspace.pointer
         func pointer(_ value: Int) -> UnsafeMutablePointer<Float> {
-            let slot = plan.storageOf[value]
+            let slot = slotOf[value]
             return slot < 0 ? UnsafeMutablePointer(mutating: inputBase) : base + offsets[slot]
         }
         let scratch = base + scratchOffset

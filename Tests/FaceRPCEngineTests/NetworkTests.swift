@@ -55,6 +55,21 @@ struct NetworkTests {
         expectClose(together, alone, relative: 1e-6, "batch 3 vs 3 x batch 1")
     }
 
+    @Test("small batches on several threads run on private buffers and match the reused layout")
+    func privateLayout() throws {
+        let graph = everyOpGraph(seed: 11)
+        let net = try Network(graph: graph, threads: 2)
+        // One buffer per step output, where the reused layout has fewer.
+        #expect(net.plan.privateStorageSizes.count == net.plan.steps.count)
+        #expect(net.plan.privateStorageSizes.count > net.plan.storageSizes.count)
+        var rng = SplitMix64(seed: 12)
+        // Batch 2 on 2 threads (private) against 1 thread (reused); batch 5 on 2 threads is past the limit.
+        for batch in [2, ExecutionPlan.privateLayoutMaxBatch + 1] {
+            let x = rng.floats(batch * 3 * 12 * 11)
+            expectClose(try net.run(x, batch: batch), try net.run(x, batch: batch, threads: 1), relative: 1e-6, "batch \(batch)")
+        }
+    }
+
     @Test("a batch split across threads equals the single-threaded run")
     func batchSplit() throws {
         let graph = everyOpGraph(seed: 9)
