@@ -123,32 +123,13 @@ public struct PackedWinogradF4Convolution: Sendable {
         let perThread = scratchPerThread
         let padded = scratch + threads * perThread
         let blocks = batch * (cinPadded / 16)
-        if groups == 1 && tasks > 1 {
-            // One tile group split by channel panels (a 14x14 map at batch 1): rather
-            // than every thread transforming the whole group for itself, each packs
-            // and transforms its share of the 16-channel blocks into one shared
-            // group (thread 0's), then, after one barrier, multiplies its panels.
-            let perSample = cinPadded / 16
-            let shared = scratch
-            parallelFor(tasks) { t in
-                let share = sliceRange(t, of: tasks, count: perSample)
-                for n in 0..<batch {
-                    for cb in share { packInput(input, block: n * perSample + cb, into: padded) }
-                }
-                transformInput(padded, firstTile: 0, tiles: tiles, channelBlocks: share, into: shared)
-            }
-            parallelFor(tasks) { t in
-                let m = scratch + t * perThread + 36 * vStride
-                let stage = m + 36 * mStride
-                let panels = (tiles + mr - 1) / mr
-                for cp in sliceRange(t, of: tasks, count: channelPanels) {
-                    multiply(channelPanel: cp, panels: panels, v: shared, m: m)
-                    transformOutput(channelPanel: cp, firstTile: 0, tiles: tiles, m: m, stage: stage,
-                                    output: output, residual: residual, relu: relu)
-                }
-            }
-            return
-        }
+        // One tile group split by channel panels (a 14x14 map at batch 1): every
+        // thread transforms the whole group itself. Transforming shares of the
+        // channels into one shared group saved that work but had each thread read
+        // the other's half: equal when the two vCPUs share an L3, and the two age
+        // net layers 40 against 49 µs, the gender net 15% faster, when the host
+        // put them on different L3s (a line written on one core and read on the
+        // other then costs several hundred nanoseconds).
         let packTasks = min(threads, blocks)
         parallelFor(packTasks) { t in
             for blk in sliceRange(t, of: packTasks, count: blocks) { packInput(input, block: blk, into: padded) }
@@ -227,7 +208,7 @@ public struct PackedWinogradF4Convolution: Sendable {
     /// as they are; the GEMM rows they feed are never read.
     @inline(__always)
     private func transformInput(_ padded: UnsafePointer<Float>, firstTile j0: Int, tiles count: Int,
-                                channelBlocks: Range<Int>? = nil, into v: UnsafeMutablePointer<Float>) {
+                                into v: UnsafeMutablePointer<Float>) {
         let mr = variant.mr
         let ph = paddedH, pw = paddedW, tw = tilesW, perSample = tilesH * tilesW
         let blocks = cinPadded / 16
@@ -240,7 +221,7 @@ public struct PackedWinogradF4Convolution: Sendable {
             let ty = p / tw, tx = p - ty * tw
             let src0 = padded + n * blocks * plane + (4 * ty * pw + 4 * tx) * 16
             let dst0 = v + (jj / mr) * panelStride + (jj % mr) * 16
-            for cb in channelBlocks ?? 0..<blocks {
+            for cb in 0..<blocks {
                 let src = src0 + cb * plane
                 let dst = dst0 + cb * mr * 16
                 // V = Bᵀ d B in two halves of 3 output columns, each one pass over

@@ -46,7 +46,7 @@ struct WinogradF4Tests {
         var rng = SplitMix64(seed: 43)
         for (index, g) in Self.cases.enumerated() {
             #expect(PackedWinogradF4Convolution.supports(g))
-            // Batch 1 on several threads: one tile group, shared by the threads.
+            // Batch 1 on several threads: one tile group, split by channel panels.
             for (batch, threads) in [(1, 1), (1, 2), (1, 3), (3, 2), (17, 1), (17, 2)] {
                 let x = rng.floats(batch * g.inChannels * g.inH * g.inW)
                 let w = rng.floats(g.outChannels * g.groupK), b = rng.floats(g.outChannels)
