@@ -21,6 +21,10 @@ enum StepKind: Sendable {
     case prelu(slopes: [Float], channels: Int, inner: Int)
     case affine(scale: [Float], shift: [Float], channels: Int, inner: Int)
     case add(relu: Bool)
+    /// An add whose operands arrive through zero pads at the bottom, right and in
+    /// trailing channels (one also through a non-overlapping average pool): both
+    /// read unpadded, in one pass split by channels (``f32_extended_add``).
+    case extendedAdd(ExtendedOperand, ExtendedOperand, channels: Int, height: Int, width: Int, relu: Bool)
     case pad(channels: Int, height: Int, width: Int, top: Int, left: Int, bottom: Int, right: Int,
              channelsAfter: Int, value: Float)
     case transpose(shape: [Int], perm: [Int])
@@ -198,6 +202,41 @@ struct ExecutionPlan: Sendable {
         }
 
         var fused = Set<Int>()
+        // Adds fed through zero pads placed at the top-left (and an average pool
+        // with non-overlapping windows before such a pad), as in a downsampling
+        // residual block: the pads and the pool fold into one extended add that
+        // reads the tensors before them. Saves their copies and passes (each was
+        // a step of its own, the pads on one thread).
+        var extendedAdds: [Int: (sources: [String], operands: [ExtendedOperand])] = [:]
+        for (i, node) in graph.nodes.enumerated() {
+            guard case .add = node.op, node.inputs.count == 2, node.inputs[0] != node.inputs[1],
+                  let outShape = shapes[node.outputs[0]], outShape.count == 3 else { continue }
+            var sources: [String] = [], operands: [ExtendedOperand] = [], absorbed: [Int] = []
+            for name in node.inputs {
+                var source = name, pool = 1
+                if let p = producer[source], soleConsumer(source) == i,
+                   case .pad(let top, let left, _, _, _, let value) = graph.nodes[p].op, top == 0, left == 0, value == 0 {
+                    absorbed.append(p)
+                    source = graph.nodes[p].inputs[0]
+                    if let q = producer[source], soleConsumer(source) == p, case .averagePool(let s) = graph.nodes[q].op,
+                       s.kernelH == s.kernelW, s.strideH == s.kernelH, s.strideW == s.kernelW, !s.ceilMode,
+                       s.padTop == 0, s.padLeft == 0, s.padBottom == 0, s.padRight == 0 {
+                        absorbed.append(q)
+                        pool = s.kernelH
+                        source = graph.nodes[q].inputs[0]
+                    }
+                }
+                guard let shape = shapes[source], shape.count == 3 else { break }
+                let operand = ExtendedOperand(channels: shape[0], height: shape[1], width: shape[2], pool: pool)
+                guard operand.channels <= outShape[0], operand.placedHeight <= outShape[1],
+                      operand.placedWidth <= outShape[2] else { break }
+                sources.append(source)
+                operands.append(operand)
+            }
+            guard sources.count == 2, !absorbed.isEmpty else { continue }
+            extendedAdds[i] = (sources, operands)
+            fused.formUnion(absorbed)
+        }
         for (i, node) in graph.nodes.enumerated() where !fused.contains(i) {
             let x = shapes[node.inputs[0]]!
             switch node.op {
@@ -216,7 +255,7 @@ struct ExecutionPlan: Sendable {
                             for j in 0..<k { s.weights[co * k + j] *= sc }
                             s.bias[co] = s.bias[co] * sc + sh
                         }
-                    } else if residual == nil, case .add = nn.op {
+                    } else if residual == nil, case .add = nn.op, extendedAdds[next] == nil {
                         let other = nn.inputs[0] == out ? nn.inputs[1] : nn.inputs[0]
                         // The residual must exist before the convolution runs.
                         let ready = other == graph.inputName || (producer[other].map { $0 < i } ?? false)
@@ -277,8 +316,16 @@ struct ExecutionPlan: Sendable {
                 if let next = soleConsumer(out), case .relu = graph.nodes[next].op {
                     relu = true; fused.insert(next); out = graph.nodes[next].outputs[0]
                 }
-                steps.append(Step(name: node.name, kind: .add(relu: relu),
-                                  inputs: node.inputs.map(value), output: newValue(out)))
+                if let extended = extendedAdds[i] {
+                    let o = shapes[node.outputs[0]]!
+                    steps.append(Step(name: node.name,
+                                      kind: .extendedAdd(extended.operands[0], extended.operands[1],
+                                                         channels: o[0], height: o[1], width: o[2], relu: relu),
+                                      inputs: extended.sources.map(value), output: newValue(out)))
+                } else {
+                    steps.append(Step(name: node.name, kind: .add(relu: relu),
+                                      inputs: node.inputs.map(value), output: newValue(out)))
+                }
             case .flatten, .reshape, .dropout:
                 _ = newValue(node.outputs[0], aliasOf: value(node.inputs[0]))
             default:

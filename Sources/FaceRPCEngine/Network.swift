@@ -228,6 +228,9 @@ public final class Network: Sendable {
             }
         case .add(let relu):
             f32_vadd_clamp_simd16(batch * plan.storageElements(of: step.output), x, input(1), y, relu ? 0 : -.infinity)
+        case .extendedAdd(let a, let b, let channels, let height, let width, let relu):
+            f32_extended_add(x, a, input(1), b, y, batch: batch, channels: channels, height: height, width: width,
+                             minValue: relu ? 0 : -.infinity, threads: threads)
         case .pad(let c, let h, let w, let top, let left, let bottom, let right, let channelsAfter, let value):
             Layout.f32_pad(x, y, batch: batch, channels: c, height: h, width: w, top: top, left: left, bottom: bottom,
                            right: right, channelsAfter: channelsAfter, value: value)

@@ -83,6 +83,17 @@ struct ConvPathTests {
             if case .convOrWinograd(let conv, _, _, _, _) = step.kind { paths.append(ExecutionPlan.convPath(conv, batch: 1)) }
         }
         #expect(paths.filter { $0 == .blocks }.count == 4)
+        // Both downsampling shortcuts (average pool, zero channels, and the conv
+        // branch padded from 6x6 to 7x7) are one extended add each.
+        var extended = 0, padsAndPools = 0
+        for step in net.plan.steps {
+            switch step.kind {
+            case .extendedAdd: extended += 1
+            case .pad, .averagePool: padsAndPools += 1
+            default: break
+            }
+        }
+        #expect(extended == 2 && padsAndPools == 0)
         var rng = SplitMix64(seed: 9)
         for batch in [1, 2] {
             let x = rng.floats(batch * 3 * 64 * 64)

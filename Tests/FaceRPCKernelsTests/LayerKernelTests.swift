@@ -136,6 +136,46 @@ struct LayerKernelTests {
         }
     }
 
+    @Test("the extended add matches average pool, zero pads and add run one by one")
+    func extendedAdd() {
+        var rng = SplitMix64(seed: 61)
+        // (operand a, operand b, output channels, height, width): a pooled shortcut
+        // with fewer channels plus a smaller conv output (the age net's 14x14 -> 7x7
+        // block), a full-extent operand (one vector pass), a 3x3 pool that drops a
+        // trailing row and column, and operands in either order.
+        let cases: [(ExtendedOperand, ExtendedOperand, Int, Int, Int)] = [
+            (ExtendedOperand(channels: 5, height: 10, width: 9, pool: 2), ExtendedOperand(channels: 8, height: 4, width: 3), 11, 5, 4),
+            (ExtendedOperand(channels: 6, height: 7, width: 7, pool: 2), ExtendedOperand(channels: 12, height: 3, width: 3), 12, 3, 3),
+            (ExtendedOperand(channels: 12, height: 5, width: 6), ExtendedOperand(channels: 3, height: 11, width: 7, pool: 3), 13, 5, 6),
+        ]
+        for (a, b, channels, height, width) in cases {
+            for (batch, threads) in [(1, 1), (1, 2), (2, 3), (3, 2)] {
+                let xa = rng.floats(batch * a.channels * a.height * a.width)
+                let xb = rng.floats(batch * b.channels * b.height * b.width)
+                func reference(_ x: [Float], _ o: ExtendedOperand) -> [Float] {
+                    var v = x
+                    if o.pool > 1 {
+                        v = Reference.averagePool(x, batch: batch, geometry: PoolGeometry(
+                            channels: o.channels, inH: o.height, inW: o.width, kernelH: o.pool, kernelW: o.pool,
+                            strideH: o.pool, strideW: o.pool))
+                    }
+                    return Reference.pad(v, batch: batch, channels: o.channels, height: o.placedHeight, width: o.placedWidth,
+                                         top: 0, left: 0, bottom: height - o.placedHeight, right: width - o.placedWidth,
+                                         channelsAfter: channels - o.channels, value: 0)
+                }
+                for relu in [false, true] {
+                    let want = Reference.add(reference(xa, a), reference(xb, b), relu: relu)
+                    var y = [Float](repeating: .nan, count: batch * channels * height * width)
+                    y.withUnsafeMutableBufferPointer { yb in
+                        f32_extended_add(xa, a, xb, b, yb.baseAddress!, batch: batch, channels: channels, height: height,
+                                         width: width, minValue: relu ? 0 : -.infinity, threads: threads)
+                    }
+                    expectClose(y, want, relative: 1e-6, "\(a) + \(b) batch \(batch) threads \(threads) relu \(relu)")
+                }
+            }
+        }
+    }
+
     @Test("pad, transpose and softmax match the reference")
     func layout() {
         var rng = SplitMix64(seed: 10)
